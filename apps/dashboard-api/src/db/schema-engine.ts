@@ -1,0 +1,77 @@
+// Loads Prisma's official WebAssembly schema engine (@prisma/schema-engine-wasm) under Node.
+//
+// Why: the native engine behind `prisma migrate deploy|status|diff` is downloaded from Prisma's
+// own host at first use, which offline machines cannot reach. The WebAssembly build ships in an
+// npm package and, driven through the pg driver adapter, applies migrations and records them in
+// `_prisma_migrations` exactly as `prisma migrate deploy` does (same table, same checksums).
+//
+// The package entry does `import * as wasm from "./x.wasm"`, which Node 20 cannot import, so we
+// instantiate the module ourselves the way wasm-bindgen's generated entry would.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type pg from 'pg';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SchemaEngine as WasmSchemaEngine } from '@prisma/schema-engine-wasm';
+
+export type SchemaEngine = WasmSchemaEngine;
+
+type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+
+/**
+ * @prisma/adapter-pg 7.10 runs a migration script by splitting it on every `;`, which breaks
+ * PL/pgSQL bodies and any literal or comment holding a semicolon. The native engine sends the
+ * whole script as one simple-protocol query, which PostgreSQL runs as one implicit transaction
+ * (a failing migration leaves nothing half-applied). This factory restores that behaviour.
+ */
+class WholeScriptPrismaPg extends PrismaPg {
+  override async connect(): Promise<PgAdapter> {
+    const adapter = await super.connect();
+    const internals = adapter as unknown as { client: pg.Pool | pg.PoolClient; onError(error: unknown): never };
+    adapter.executeScript = async (script: string) => {
+      try {
+        await internals.client.query(script);
+      } catch (error) {
+        internals.onError(error);
+      }
+    };
+    return adapter;
+  }
+}
+
+const require = createRequire(import.meta.url);
+
+let bindings: Promise<typeof import('@prisma/schema-engine-wasm/schema_engine_bg')> | undefined;
+
+function loadBindings() {
+  bindings ??= (async () => {
+    const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const bg = await import('@prisma/schema-engine-wasm/schema_engine_bg');
+    const wasmModule = new WebAssembly.Module(readFileSync(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')));
+    const instance = new WebAssembly.Instance(wasmModule, { './schema_engine_bg.js': bg as unknown as WebAssembly.ModuleImports });
+    const exports = instance.exports as Record<string, unknown> & { __wbindgen_start(): void };
+    (bg as unknown as { __wbg_set_wasm(e: unknown): void }).__wbg_set_wasm(exports);
+    exports.__wbindgen_start();
+    return bg;
+  })();
+  return bindings;
+}
+
+export interface EngineOptions {
+  databaseUrl: string;
+  /** Prisma schema files to load, as [path, content]; optional for migrate-only work. */
+  datamodels?: [string, string][];
+  onLog?: (line: string) => void;
+}
+
+/** Opens a schema engine connected to `databaseUrl`. Call `engine.free()` when done. */
+export async function openSchemaEngine(options: EngineOptions): Promise<SchemaEngine> {
+  const { SchemaEngine } = await loadBindings();
+  const adapter = bindMigrationAwareSqlAdapterFactory(new WholeScriptPrismaPg({ connectionString: options.databaseUrl }));
+  return SchemaEngine.new(
+    { datamodels: options.datamodels },
+    (line: string) => options.onLog?.(line),
+    adapter,
+  );
+}
