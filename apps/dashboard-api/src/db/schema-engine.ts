@@ -42,14 +42,21 @@ class WholeScriptPrismaPg extends PrismaPg {
 
 const require = createRequire(import.meta.url);
 
+// Node has WebAssembly; @types/node does not declare it (it lives in the DOM lib).
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, unknown>) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 let bindings: Promise<typeof import('@prisma/schema-engine-wasm/schema_engine_bg')> | undefined;
 
 function loadBindings() {
   bindings ??= (async () => {
     const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const bg = await import('@prisma/schema-engine-wasm/schema_engine_bg');
-    const wasmModule = new WebAssembly.Module(readFileSync(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')));
-    const instance = new WebAssembly.Instance(wasmModule, { './schema_engine_bg.js': bg as unknown as WebAssembly.ModuleImports });
+    const wasmModule = new wasmApi.Module(readFileSync(path.join(path.dirname(bgPath), 'schema_engine_bg.wasm')));
+    const instance = new wasmApi.Instance(wasmModule, { './schema_engine_bg.js': bg });
     const exports = instance.exports as Record<string, unknown> & { __wbindgen_start(): void };
     (bg as unknown as { __wbg_set_wasm(e: unknown): void }).__wbg_set_wasm(exports);
     exports.__wbindgen_start();

@@ -1,0 +1,81 @@
+// The composition root: createApp(deps) wires every feature into one Express app. Only the
+// server entry (server.ts) listens, so tests run this exact app on port 0.
+import express, { type Express } from 'express';
+import type { Config } from './config.ts';
+import { createAuthService } from './features/auth/auth.service.ts';
+import { mountAuthRoutes } from './features/auth/auth.routes.ts';
+import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
+import { PasswordHasher } from './features/auth/password-hashing.ts';
+import { createSessionMiddleware } from './features/auth/session.ts';
+import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
+import type { Database } from './platform/database.ts';
+import { ApiRouter } from './platform/http/api-router.ts';
+import { errorHandler, routeNotFound } from './platform/http/error-handler.ts';
+import { jsonBody } from './platform/http/json-body.ts';
+import { OpenApiRegistry } from './platform/http/openapi.ts';
+import { requestId } from './platform/http/request-id.ts';
+import { requestLog } from './platform/http/request-log.ts';
+import { corsForOrigins, securityHeaders } from './platform/http/security-headers.ts';
+import { Lifecycle } from './platform/lifecycle.ts';
+import type { Logger } from './platform/logger.ts';
+import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  /** Secret for signing session cookies; main.ts supplies a development one when unset. */
+  sessionSecret: string;
+  hasher?: PasswordHasher;
+  metrics?: Metrics;
+  readiness?: Readiness;
+  lifecycle?: Lifecycle;
+  migrationsDir?: string;
+}
+
+export interface App {
+  express: Express;
+  openapi: OpenApiRegistry;
+  readiness: Readiness;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+}
+
+export function createApp(deps: AppDeps): App {
+  const { config, logger, db } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const readiness = deps.readiness ?? { draining: false };
+  const hasher = deps.hasher ?? new PasswordHasher();
+  const lifecycle = deps.lifecycle ?? new Lifecycle();
+  const openapi = new OpenApiRegistry();
+  const guards = createGuards(db);
+
+  const app = express();
+  app.disable('x-powered-by');
+  // A hop count, never `true`: only that many proxies may set X-Forwarded-For.
+  app.set('trust proxy', config.trustProxyHops);
+
+  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), ...securityHeaders({ tls: config.tls }));
+  mountHealthRoutes(app, { db, metrics, readiness, migrationsDir: deps.migrationsDir });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi.document({ title: 'Fleet dashboard API', version: '0.7.0' }));
+  });
+
+  const publicOrigin = new URL(config.publicUrl).origin;
+  const api = express.Router();
+  api.use(corsForOrigins(config.corsOrigins), refuseCrossSite([publicOrigin, ...config.corsOrigins]), ...jsonBody());
+  api.use(createSessionMiddleware(config, db, deps.sessionSecret).middleware);
+  const mount = (path: string) => {
+    const router = new ApiRouter(openapi, guards, `/api${path}`);
+    api.use(path, router.router);
+    return router;
+  };
+
+  const auth = createAuthService({ db, hasher });
+  mountAuthRoutes(mount('/auth'), { auth, db, tls: config.tls });
+
+  app.use('/api', api);
+  app.use(routeNotFound);
+  app.use(errorHandler(logger));
+  return { express: app, openapi, readiness, metrics, lifecycle };
+}

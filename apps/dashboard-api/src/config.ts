@@ -1,0 +1,115 @@
+// The one place that reads process.env: every setting of the service, validated once at start,
+// typed and frozen. A bad value stops the start with one clear line per problem.
+import path from 'node:path';
+import { z } from 'zod';
+import { repoRoot } from './db/paths.ts';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    /** Unset: an embedded PostgreSQL under DATA_DIR. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+      .optional(),
+    DATABASE_POOL_MAX: positiveInt.default(10),
+    DATA_DIR: z.string().default('.data'),
+    PUBLIC_URL: z.url({ message: 'must be an absolute URL such as https://fleet.example.com' }).default('http://localhost:3000'),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    SESSION_IDLE_MINUTES: positiveInt.default(30),
+    SESSION_ABSOLUTE_HOURS: positiveInt.default(12),
+    ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
+    ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    MIGRATE_ON_START: booleanFromEnv.default(true),
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().default('Fleet Dashboard <no-reply@localhost>'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Number of reverse-proxy hops to trust for the client address; never `true`. */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /** Comma-separated origins allowed by CORS (none by default). */
+    CORS_ORIGINS: z.string().default(''),
+    /** Versioned AES-256 keys for dongle tokens: "1:<base64>,2:<base64>". */
+    DONGLE_TOKEN_KEYS: z.string().optional(),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.SESSION_SECRET) ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
+    if (!env.DONGLE_TOKEN_KEYS) ctx.addIssue({ code: 'custom', path: ['DONGLE_TOKEN_KEYS'], message: 'is required in production' });
+    if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  dataDir: string;
+  publicUrl: string;
+  /** True when PUBLIC_URL is https: Secure cookies with the __Host- prefix, HSTS. */
+  tls: boolean;
+  sessionSecret: string | undefined;
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  admin: { email: string; password: string | undefined } | undefined;
+  migrateOnStart: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  logLevel: Env['LOG_LEVEL'];
+  trustProxyHops: number;
+  corsOrigins: string[];
+  dongleTokenKeys: string | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment into a frozen Config, or throws ConfigError listing every bad value. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  // Empty strings count as unset, as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const publicUrl = env.PUBLIC_URL.replace(/\/+$/, '');
+  return Object.freeze({
+    env: env.NODE_ENV,
+    isProduction: env.NODE_ENV === 'production',
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolMax: env.DATABASE_POOL_MAX,
+    dataDir: path.resolve(repoRoot, env.DATA_DIR),
+    publicUrl,
+    tls: publicUrl.startsWith('https://'),
+    sessionSecret: env.SESSION_SECRET,
+    sessionIdleMs: env.SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: env.SESSION_ABSOLUTE_HOURS * 3_600_000,
+    admin: env.ADMIN_EMAIL ? { email: env.ADMIN_EMAIL.toLowerCase(), password: env.ADMIN_PASSWORD } : undefined,
+    migrateOnStart: env.MIGRATE_ON_START,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
+    logLevel: env.LOG_LEVEL,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
+    corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    dongleTokenKeys: env.DONGLE_TOKEN_KEYS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,114 @@
+// The guards behind each auth mode of the API router (platform/http/api-router.ts):
+//   public   – anyone (cross-site checks still apply to state changes)
+//   session  – a logged-in, active user; state changes need the CSRF token
+//   verified – session + a verified email
+//   admin    – session + role admin (a denial is audited)
+//   agent    – a desktop agent's bearer token
+// Role and status come from the database on every request, so a demotion or suspension takes
+// effect on the caller's next request.
+import type { RequestHandler } from 'express';
+import type { Guards } from '../../platform/http/api-router.ts';
+import type { Database } from '../../platform/database.ts';
+import { forbidden, unauthorized } from '../../platform/errors.ts';
+import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
+import { recordAudit, requestContext } from '../audit/audit.writer.ts';
+import type { AgentPrincipal, SessionUser } from './principal.ts';
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Refuses state-changing requests a browser marks as cross-site, or whose Origin is not ours
+ * or an allowed CORS origin. Agents (no Origin, no Sec-Fetch-Site) pass.
+ */
+export function refuseCrossSite(allowedOrigins: string[]): RequestHandler {
+  const allowed = new Set(allowedOrigins);
+  return (req, _res, next) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    if (req.get('sec-fetch-site') === 'cross-site') return next(forbidden('cross_site_request', 'Cross-site requests are not allowed.'));
+    const origin = req.get('origin');
+    if (origin && origin !== 'null') {
+      const own = `${req.protocol}://${req.get('host')}`;
+      if (origin !== own && !allowed.has(origin)) return next(forbidden('cross_site_request', 'Requests from this origin are not allowed.'));
+    } else if (origin === 'null') {
+      return next(forbidden('cross_site_request', 'Requests from an opaque origin are not allowed.'));
+    }
+    next();
+  };
+}
+
+export function createGuards(db: Database): Guards {
+  const loadUser: RequestHandler = async (req, res, next) => {
+    const userId = req.session?.userId;
+    if (!userId) return next(unauthorized());
+    const user: SessionUser | null = await db.prisma.user.findUnique({
+      where: { id: userId },
+      select: { id: true, email: true, role: true, status: true, emailVerifiedAt: true },
+    });
+    if (!user) {
+      req.session.destroy(() => next(unauthorized()));
+      return;
+    }
+    if (user.status !== 'active') return next(forbidden('account_suspended', 'This account is suspended.'));
+    res.locals.user = user;
+    res.locals.userId = user.id;
+    next();
+  };
+
+  const requireCsrf: RequestHandler = (req, _res, next) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const sent = req.get('x-csrf-token');
+    const expected = req.session?.csrfToken;
+    if (!sent || !expected || !safeEqual(sent, expected)) return next(forbidden('csrf_failed', 'Missing or invalid X-CSRF-Token header.'));
+    next();
+  };
+
+  const requireVerified: RequestHandler = (_req, res, next) => {
+    if (!res.locals.user?.emailVerifiedAt) return next(forbidden('email_unverified', 'Verify your email address first.'));
+    next();
+  };
+
+  const requireAdmin: RequestHandler = async (req, res, next) => {
+    const user = res.locals.user!;
+    if (user.role === 'admin') return next();
+    await db.prisma.$transaction((tx) =>
+      recordAudit(tx, {
+        actor: { type: 'user', id: user.id },
+        action: 'admin.access_denied',
+        result: 'denied',
+        details: { method: req.method, path: req.baseUrl + req.path },
+        context: requestContext(req),
+      }),
+    );
+    next(forbidden('forbidden', 'Administrator role required.'));
+  };
+
+  const requireAgent: RequestHandler = async (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
+    if (!match) return next(unauthorized('A valid agent bearer token is required.'));
+    const token = await db.prisma.agentToken.findUnique({
+      where: { tokenHash: sha256Hex(match[1]!) },
+      select: {
+        id: true,
+        revokedAt: true,
+        agent: { select: { id: true, userId: true, revokedAt: true, lastSeenAt: true, user: { select: { status: true } } } },
+      },
+    });
+    if (!token || token.revokedAt || token.agent.revokedAt || token.agent.user.status !== 'active') {
+      return next(unauthorized('A valid agent bearer token is required.'));
+    }
+    const agent: AgentPrincipal = { id: token.agent.id, userId: token.agent.userId, tokenId: token.id, lastSeenAt: token.agent.lastSeenAt };
+    res.locals.agent = agent;
+    res.locals.agentId = agent.id;
+    next();
+  };
+
+  const session = [loadUser, requireCsrf];
+  return {
+    public: [],
+    session,
+    verified: [...session, requireVerified],
+    admin: [...session, requireAdmin],
+    agent: [requireAgent],
+  };
+}

@@ -1,0 +1,76 @@
+// A thin layer over express.Router that makes each route read like a sentence:
+//
+//   api.post('/claim', { summary, auth: 'verified', body: claimBody, responses }, handler)
+//
+// From the spec it mounts, in order: the guards of the auth mode (who may call), zod
+// validation of params, query and body (422 with every issue; parsed values on res.locals,
+// never written back onto req), then the handlers. The same spec feeds /openapi.json.
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
+import { unprocessable } from '../errors.ts';
+import type { AuthMode, OperationSpec, OpenApiRegistry } from './openapi.ts';
+
+type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface ValidatedLocals<Spec extends OperationSpec> {
+  body: Infer<Spec['body']>;
+  query: Infer<Spec['query']>;
+  params: Infer<Spec['params']>;
+}
+
+export type Handler<Spec extends OperationSpec> = (
+  req: Request,
+  res: Response<unknown, ValidatedLocals<Spec> & Record<string, unknown>>,
+  next: NextFunction,
+) => unknown;
+
+/** Guards per auth mode, supplied by the auth feature when the app is composed. */
+export type Guards = Record<AuthMode, RequestHandler[]>;
+
+export function zodIssuesToDetails(error: z.ZodError) {
+  return error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code }));
+}
+
+function validate(spec: OperationSpec): RequestHandler {
+  return (req, res, next) => {
+    const parts = [
+      ['params', spec.params, req.params],
+      ['query', spec.query, req.query],
+      ['body', spec.body, req.body ?? {}],
+    ] as const;
+    const details = [];
+    for (const [name, schema, value] of parts) {
+      if (!schema) continue;
+      const result = schema.safeParse(value);
+      if (result.success) res.locals[name] = result.data;
+      else details.push(...zodIssuesToDetails(result.error).map((d) => ({ ...d, path: d.path ? `${name}.${d.path}` : name })));
+    }
+    if (details.length > 0) return next(unprocessable('The request is not valid.', details));
+    next();
+  };
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export class ApiRouter {
+  readonly router = express.Router();
+
+  constructor(
+    private readonly registry: OpenApiRegistry,
+    private readonly guards: Guards,
+    /** The prefix this router is mounted under, for the OpenAPI paths. */
+    private readonly mountPath: string,
+  ) {}
+
+  get<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('get', path, spec, handlers); }
+  post<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('post', path, spec, handlers); }
+  put<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('put', path, spec, handlers); }
+  patch<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('patch', path, spec, handlers); }
+  delete<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('delete', path, spec, handlers); }
+
+  private add(method: Method, path: string, spec: OperationSpec, handlers: Handler<OperationSpec>[]): this {
+    this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec);
+    this.router[method](path, ...this.guards[spec.auth], validate(spec), ...(handlers as unknown as RequestHandler[]));
+    return this;
+  }
+}

@@ -1,0 +1,62 @@
+// A real server on port 0 over the shared test database, with a real pg pool and real argon2.
+// Log lines are captured in memory so tests can assert what was (not) logged.
+import { Writable } from 'node:stream';
+import supertest from 'supertest';
+import { inject } from 'vitest';
+import type { AppDeps } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { PasswordHasher } from '../../src/features/auth/password-hashing.ts';
+import { connectDatabase, type Database } from '../../src/platform/database.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export interface TestApp {
+  url: string;
+  server: RunningServer;
+  db: Database;
+  config: Config;
+  /** Every log line this app wrote, as raw JSON text. */
+  logs: string[];
+  /** A supertest client against the running server (no cookies kept). */
+  http: ReturnType<typeof supertest>;
+  stop(): Promise<void>;
+}
+
+export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: inject('databaseUrl'), PUBLIC_URL: 'http://fleet.test' });
+  return { ...base, ...overrides };
+}
+
+export async function startTestApp(options: { config?: Partial<Config>; deps?: Partial<AppDeps>; databaseUrl?: string } = {}): Promise<TestApp> {
+  const config = testConfig(options.config);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination: sink });
+  const db = connectDatabase({ url: options.databaseUrl ?? inject('databaseUrl'), poolMax: 5, logger });
+  const server = await startServer(
+    { config, logger, db, sessionSecret: TEST_SESSION_SECRET, hasher: sharedHasher, ...options.deps },
+    { port: 0, host: '127.0.0.1' },
+  );
+  return {
+    url: server.url,
+    server,
+    db,
+    config,
+    logs,
+    http: supertest(server.url),
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+/** Real argon2id at the production parameters, shared so its limiter spans the file. */
+export const sharedHasher = new PasswordHasher();
