@@ -45,7 +45,7 @@ async function diff(): Promise<number> {
   const previous = values.from
     ? readFileSync(values.from, 'utf8')
     : execFileSync('git', ['show', `HEAD:${path.relative(repoRoot, schemaPath)}`], { cwd: repoRoot, encoding: 'utf8' });
-  const sql = await diffSchemas({ path: schemaPath, content: previous }, { path: schemaPath, content: readFileSync(schemaPath, 'utf8') });
+  const sql = await withDatabase((url) => diffSchemas({ path: schemaPath, content: previous }, { path: schemaPath, content: readFileSync(schemaPath, 'utf8') }, url));
   if (!sql.trim() || /^-- This is an empty migration/.test(sql.trim())) {
     console.log('schema.prisma has no changes against the previous schema: no migration written.');
     return 0;

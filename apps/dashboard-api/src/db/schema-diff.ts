@@ -4,9 +4,12 @@ import { openSchemaEngine } from './schema-engine.ts';
 
 const noFilter = { externalTables: [], externalEnums: [] };
 
-/** `from` undefined means an empty database. Returns the SQL script (possibly empty). */
-export async function diffSchemas(from: { path: string; content: string } | undefined, to: { path: string; content: string }, databaseUrl = 'postgresql://offline/none'): Promise<string> {
-  // diff between two datamodels never connects; the adapter is only required by the engine's API.
+/**
+ * `from` undefined means an empty database. Returns the SQL script (possibly empty). The engine
+ * insists on a reachable database at start, though a datamodel-to-datamodel diff reads nothing
+ * from it.
+ */
+export async function diffSchemas(from: { path: string; content: string } | undefined, to: { path: string; content: string }, databaseUrl: string): Promise<string> {
   const engine = await openSchemaEngine({ databaseUrl });
   try {
     const result = await engine.diff({
