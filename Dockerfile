@@ -1,0 +1,16 @@
+# The API image for docker-compose.yml. Uses the same offline-capable install as everywhere:
+# no Prisma engine download, migrations applied at start by the project's own migrator.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.base.json prisma.config.ts ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+COPY apps/dashboard-api/package.json apps/dashboard-api/
+COPY apps/agent-sim/package.json apps/agent-sim/
+RUN npm ci --no-audit --no-fund
+COPY apps ./apps
+RUN npm run prisma:generate
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 3000
+CMD ["npm", "start"]
