@@ -19,6 +19,7 @@ import { corsForOrigins, securityHeaders } from './platform/http/security-header
 import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
+import { rateLimitPruner } from './platform/rate-limit.ts';
 
 export interface AppDeps {
   config: Config;
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): App {
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const openapi = new OpenApiRegistry();
   const guards = createGuards(db);
+  lifecycle.addWorker(rateLimitPruner(db, logger));
 
   const app = express();
   app.disable('x-powered-by');

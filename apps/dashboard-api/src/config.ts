@@ -10,6 +10,17 @@ const booleanFromEnv = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A rate limit as "<hits>/<window seconds>", e.g. "10/900"; "0/<s>" disables the rule. */
+const rateRule = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+\/[1-9]\d*$/, 'must look like <hits>/<window seconds>, e.g. 10/900')
+    .default(fallback)
+    .transform((value) => {
+      const [limit, windowSeconds] = value.split('/').map(Number) as [number, number];
+      return { limit, windowSeconds };
+    });
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -39,6 +50,17 @@ const envSchema = z
     /** Versioned AES-256 keys for dongle tokens: "1:<base64>,2:<base64>". */
     DONGLE_TOKEN_KEYS: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+    // Rate limits (§6), held in PostgreSQL so they hold across instances.
+    /** Failed logins per account before a lockout. */
+    RATE_LIMIT_LOGIN_ACCOUNT: rateRule('10/900'),
+    /** Login attempts per client IP. */
+    RATE_LIMIT_LOGIN_IP: rateRule('100/900'),
+    RATE_LIMIT_SIGNUP_IP: rateRule('10/3600'),
+    RATE_LIMIT_RESET_IP: rateRule('10/3600'),
+    /** Reset emails actually sent per address (beyond it the request still answers 202). */
+    RATE_LIMIT_RESET_ACCOUNT: rateRule('3/3600'),
+    RATE_LIMIT_VERIFY_IP: rateRule('30/3600'),
+    RATE_LIMIT_ENROLL_IP: rateRule('20/3600'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -72,6 +94,22 @@ export interface Config {
   corsOrigins: string[];
   dongleTokenKeys: string | undefined;
   shutdownTimeoutMs: number;
+  rateLimits: RateLimits;
+}
+
+export interface RateLimitSetting {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateLimits {
+  loginAccount: RateLimitSetting;
+  loginIp: RateLimitSetting;
+  signupIp: RateLimitSetting;
+  resetIp: RateLimitSetting;
+  resetAccount: RateLimitSetting;
+  verifyIp: RateLimitSetting;
+  enrollIp: RateLimitSetting;
 }
 
 export class ConfigError extends Error {
@@ -111,5 +149,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     dongleTokenKeys: env.DONGLE_TOKEN_KEYS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    rateLimits: Object.freeze({
+      loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
+      loginIp: env.RATE_LIMIT_LOGIN_IP,
+      signupIp: env.RATE_LIMIT_SIGNUP_IP,
+      resetIp: env.RATE_LIMIT_RESET_IP,
+      resetAccount: env.RATE_LIMIT_RESET_ACCOUNT,
+      verifyIp: env.RATE_LIMIT_VERIFY_IP,
+      enrollIp: env.RATE_LIMIT_ENROLL_IP,
+    }),
   });
 }
