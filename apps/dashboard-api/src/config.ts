@@ -50,6 +50,8 @@ const envSchema = z
     /** Versioned AES-256 keys for dongle tokens: "1:<base64>,2:<base64>". */
     DONGLE_TOKEN_KEYS: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+    /** How often agents are told to poll/heartbeat; `online` means seen within twice this. */
+    AGENT_POLL_INTERVAL_SECONDS: positiveInt.max(3600).default(30),
     // Rate limits (§6), held in PostgreSQL so they hold across instances.
     /** Failed logins per account before a lockout. */
     RATE_LIMIT_LOGIN_ACCOUNT: rateRule('10/900'),
@@ -94,6 +96,7 @@ export interface Config {
   corsOrigins: string[];
   dongleTokenKeys: string | undefined;
   shutdownTimeoutMs: number;
+  agentPollIntervalMs: number;
   rateLimits: RateLimits;
 }
 
@@ -149,6 +152,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     dongleTokenKeys: env.DONGLE_TOKEN_KEYS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
     rateLimits: Object.freeze({
       loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
       loginIp: env.RATE_LIMIT_LOGIN_IP,
