@@ -42,6 +42,12 @@ const envSchema = z
     MIGRATE_ON_START: booleanFromEnv.default(true),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().default('Fleet Dashboard <no-reply@localhost>'),
+    /** false: this instance queues emails but does not send them (another instance does). */
+    EMAIL_SENDER_ENABLED: booleanFromEnv.default(true),
+    EMAIL_POLL_INTERVAL_MS: positiveInt.default(2_000),
+    EMAIL_MAX_ATTEMPTS: positiveInt.default(8),
+    /** First retry delay; doubled per attempt, capped at one hour. */
+    EMAIL_RETRY_BASE_MS: positiveInt.default(30_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Number of reverse-proxy hops to trust for the client address; never `true`. */
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
@@ -91,6 +97,8 @@ export interface Config {
   migrateOnStart: boolean;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Outbox sender: transport is smtp when SMTP_URL is set, else log. */
+  email: { senderEnabled: boolean; pollIntervalMs: number; maxAttempts: number; retryBaseMs: number };
   logLevel: Env['LOG_LEVEL'];
   trustProxyHops: number;
   corsOrigins: string[];
@@ -147,6 +155,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     migrateOnStart: env.MIGRATE_ON_START,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
+    email: Object.freeze({
+      senderEnabled: env.EMAIL_SENDER_ENABLED,
+      pollIntervalMs: env.EMAIL_POLL_INTERVAL_MS,
+      maxAttempts: env.EMAIL_MAX_ATTEMPTS,
+      retryBaseMs: env.EMAIL_RETRY_BASE_MS,
+    }),
     logLevel: env.LOG_LEVEL,
     trustProxyHops: env.TRUST_PROXY_HOPS,
     corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),

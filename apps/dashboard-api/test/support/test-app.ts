@@ -27,16 +27,19 @@ export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123
 // Every test client is 127.0.0.1 and the counters live in the shared database, so per-IP limits
 // would trip across test files. Tests of a per-IP limit set their own rule and send a unique
 // X-Forwarded-For (with trustProxyHops: 1).
-const UNLIMITED_PER_IP = {
+const TEST_ENV = {
   RATE_LIMIT_LOGIN_IP: '0/60',
   RATE_LIMIT_SIGNUP_IP: '0/60',
   RATE_LIMIT_RESET_IP: '0/60',
   RATE_LIMIT_VERIFY_IP: '0/60',
   RATE_LIMIT_ENROLL_IP: '0/60',
+  // Test apps share one outbox: a sender in every app would take other files' emails. Tests
+  // read the outbox rows; the email tests start their own sender.
+  EMAIL_SENDER_ENABLED: 'false',
 };
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: inject('databaseUrl'), PUBLIC_URL: 'http://fleet.test', ...UNLIMITED_PER_IP });
+  const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: inject('databaseUrl'), PUBLIC_URL: 'http://fleet.test', ...TEST_ENV });
   return { ...base, ...overrides };
 }
 
