@@ -2,6 +2,8 @@
 // server entry (server.ts) listens, so tests run this exact app on port 0.
 import express, { type Express } from 'express';
 import type { Config } from './config.ts';
+import { mountAuditRoutes } from './features/audit/audit.routes.ts';
+import { createAuditReview } from './features/audit/audit.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { mountAuthRoutes } from './features/auth/auth.routes.ts';
 import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
@@ -75,6 +77,7 @@ export function createApp(deps: AppDeps): App {
 
   const auth = createAuthService({ db, hasher });
   mountAuthRoutes(mount('/auth'), { auth, db, tls: config.tls });
+  mountAuditRoutes(mount('/admin'), { review: createAuditReview({ db }), logger });
 
   app.use('/api', api);
   app.use(routeNotFound);

@@ -1,0 +1,93 @@
+// Raw SQL for the audit review: the list and the export share one query builder, so a filter
+// means the same in both. Every filter has an index ending in (created_at DESC, id DESC) (see
+// the AuditLog model), so a page is one index range scan whatever the combination.
+import Cursor from 'pg-cursor';
+import type pg from 'pg';
+import type { AuditPosition } from './audit.cursor.ts';
+import type { AuditFilters } from './audit.schemas.ts';
+
+export interface AuditRow {
+  id: string;
+  created_at_utc: string;
+  actor_type: 'user' | 'agent' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  result: string;
+  ip: string | null;
+  user_agent: string | null;
+  details: unknown;
+}
+
+export interface SqlQuery {
+  text: string;
+  values: unknown[];
+}
+
+// The timestamp as exact text (microseconds, UTC): it is both the presented value and the cursor.
+const COLUMNS = `id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_utc,
+  actor_type, actor_id, action, target_type, target_id, result, ip, user_agent, details`;
+
+/** Newest first; rows strictly after `after` in that order; at most `limit` rows when given. */
+export function auditQuery(filters: AuditFilters, options: { after?: AuditPosition; limit?: number; label?: string } = {}): SqlQuery {
+  const values: unknown[] = [];
+  const param = (value: unknown, cast = '') => `$${values.push(value)}${cast}`;
+  const where: string[] = [];
+  if (filters.actorId) where.push(`actor_id = ${param(filters.actorId, '::uuid')}`);
+  if (filters.action) where.push(`action = ${param(filters.action)}`);
+  if (filters.targetType) where.push(`target_type = ${param(filters.targetType)}`);
+  if (filters.targetId) where.push(`target_id = ${param(filters.targetId)}`);
+  if (filters.from) where.push(`created_at >= ${param(filters.from.toISOString(), '::timestamptz')}`);
+  if (filters.to) where.push(`created_at < ${param(filters.to.toISOString(), '::timestamptz')}`);
+  // A row comparison matches the index order exactly, so the keyset is an index bound.
+  if (options.after) where.push(`(created_at, id) < (${param(options.after.createdAt, '::timestamptz')}, ${param(options.after.id, '::uuid')})`);
+  const text = [
+    // The label lets operators (and the disconnect test) find the query in pg_stat_activity.
+    options.label ? `/* ${options.label} */` : '',
+    `SELECT ${COLUMNS} FROM audit_logs`,
+    where.length ? `WHERE ${where.join(' AND ')}` : '',
+    'ORDER BY created_at DESC, id DESC',
+    options.limit ? `LIMIT ${param(options.limit, '::int')}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return { text, values };
+}
+
+export function createAuditRepository(pool: pg.Pool) {
+  return {
+    async page(filters: AuditFilters, after: AuditPosition | undefined, limit: number): Promise<AuditRow[]> {
+      const query = auditQuery(filters, { after, limit });
+      return (await pool.query<AuditRow>(query.text, query.values)).rows;
+    },
+
+    /**
+     * Every matching row, newest first, read in batches through a server-side cursor on a client
+     * of its own. The client goes back to the pool when the generator finishes, fails, or is
+     * closed early with `return()` (a client that went away).
+     */
+    async *stream(filters: AuditFilters, batchSize = 500): AsyncGenerator<AuditRow[], void, undefined> {
+      const client = await pool.connect();
+      const query = auditQuery(filters, { label: 'audit-export' });
+      const cursor = client.query(new Cursor<AuditRow>(query.text, query.values));
+      let failure: Error | undefined;
+      try {
+        for (;;) {
+          const rows = await cursor.read(batchSize);
+          if (rows.length > 0) yield rows;
+          if (rows.length < batchSize) return;
+        }
+      } catch (error) {
+        failure = error as Error;
+        throw error;
+      } finally {
+        // Closing the portal ends the query on the server; a broken connection is discarded.
+        await cursor.close().catch((error: Error) => (failure ??= error));
+        client.release(failure);
+      }
+    },
+  };
+}
+
+export type AuditRepository = ReturnType<typeof createAuditRepository>;

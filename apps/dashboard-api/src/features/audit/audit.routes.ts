@@ -1,0 +1,40 @@
+import type { ApiRouter } from '../../platform/http/api-router.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { currentUser } from '../auth/principal.ts';
+import { auditExportQuery, auditListQuery, auditLogPage } from './audit.schemas.ts';
+import type { AuditReview } from './audit.service.ts';
+import { requestContext } from './audit.writer.ts';
+import { streamDownload } from './stream-response.ts';
+
+/** Mounted under /api/admin. */
+export function mountAuditRoutes(api: ApiRouter, deps: { review: AuditReview; logger: Logger }) {
+  api.get(
+    '/audit-logs',
+    {
+      summary: 'Search the audit log, newest first (keyset pagination)',
+      tags: ['admin', 'audit'],
+      auth: 'admin',
+      query: auditListQuery,
+      responses: { 200: { description: 'One page', schema: auditLogPage }, 403: { description: 'Not an admin (the denial is audited)' } },
+    },
+    async (_req, res) => {
+      res.json(await deps.review.list(res.locals.query));
+    },
+  );
+
+  api.get(
+    '/audit-logs/export',
+    {
+      summary: 'Download every matching audit row as NDJSON or CSV, streamed',
+      description: 'Same filters as the list. CSV cells that a spreadsheet would run as a formula are prefixed with a quote. The export is itself audited (`audit.export`).',
+      tags: ['admin', 'audit'],
+      auth: 'admin',
+      query: auditExportQuery,
+      responses: { 200: { description: 'application/x-ndjson or text/csv attachment' }, 403: { description: 'Not an admin (the denial is audited)' } },
+    },
+    async (req, res) => {
+      const download = await deps.review.export(currentUser(res), res.locals.query, requestContext(req));
+      await streamDownload(res, download.chunks, download, deps.logger);
+    },
+  );
+}

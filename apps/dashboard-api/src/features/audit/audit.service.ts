@@ -1,0 +1,64 @@
+// The admin audit review: a filtered, keyset-paginated list and a streamed export. Callers are
+// admins (the route's guard); the export is itself audited.
+import type { Database } from '../../platform/database.ts';
+import type { SessionUser } from '../auth/principal.ts';
+import { encodeCursor } from './audit.cursor.ts';
+import { exportFormats, presentAuditLog } from './audit.presenter.ts';
+import { createAuditRepository, type AuditRepository } from './audit.repository.ts';
+import type { AuditExportQuery, AuditFilters, AuditListQuery, AuditLogView, ExportFormat } from './audit.schemas.ts';
+import { recordAudit, type RequestContext } from './audit.writer.ts';
+
+export interface AuditExport {
+  format: ExportFormat;
+  contentType: string;
+  filename: string;
+  chunks: AsyncGenerator<string, void, undefined>;
+}
+
+/** The filters as JSON for the export's own audit row (dates as ISO text). */
+const describeFilters = (filters: AuditFilters) =>
+  Object.fromEntries(Object.entries(filters).map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value]));
+
+async function* exportChunks(repository: AuditRepository, filters: AuditFilters, format: ExportFormat): AsyncGenerator<string, void, undefined> {
+  const shape = exportFormats[format];
+  let header = shape.header;
+  for await (const rows of repository.stream(filters)) {
+    yield header + rows.map((row) => shape.line(presentAuditLog(row))).join('');
+    header = '';
+  }
+  if (header) yield header; // a CSV with no rows still has its header
+}
+
+export function createAuditReview({ db }: { db: Database }) {
+  const repository = createAuditRepository(db.pool);
+  return {
+    async list(query: AuditListQuery): Promise<{ items: AuditLogView[]; nextCursor: string | null }> {
+      const { cursor, limit, ...filters } = query;
+      // One row more than the page tells whether another page exists.
+      const rows = await repository.page(filters, cursor, limit + 1);
+      const items = rows.slice(0, limit).map(presentAuditLog);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    },
+
+    /** Records the export (even one the client abandons), then hands back its chunks to stream. */
+    async export(admin: SessionUser, query: AuditExportQuery, context: RequestContext): Promise<AuditExport> {
+      const { format, ...filters } = query;
+      await recordAudit(db.prisma, {
+        actor: { type: 'user', id: admin.id },
+        action: 'audit.export',
+        details: { format, filters: describeFilters(filters) },
+        context,
+      });
+      const stamp = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+      return {
+        format,
+        contentType: exportFormats[format].contentType,
+        filename: `audit-logs-${stamp}.${exportFormats[format].extension}`,
+        chunks: exportChunks(repository, filters, format),
+      };
+    },
+  };
+}
+
+export type AuditReview = ReturnType<typeof createAuditReview>;
