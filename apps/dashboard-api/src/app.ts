@@ -5,6 +5,16 @@ import type { Config } from './config.ts';
 import { mountAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
+import { mountAgentApiRoutes, mountAgentRoutes } from './features/agents/agents.routes.ts';
+import { createAgentsService } from './features/agents/agents.service.ts';
+import { mountCanConfigRoutes } from './features/can-config/can-config.routes.ts';
+import { createCanConfigService } from './features/can-config/can-config.service.ts';
+import { createDongleTokensService } from './features/dongles/dongle-tokens.service.ts';
+import { mountDongleAdminRoutes, mountDongleAgentRoutes, mountDongleRoutes } from './features/dongles/dongles.routes.ts';
+import { createDonglesService } from './features/dongles/dongles.service.ts';
+import { lazyKeyRing } from './features/dongles/key-ring.ts';
+import { mountGroupRoutes } from './features/groups/groups.routes.ts';
+import { createGroupsService } from './features/groups/groups.service.ts';
 import { mountAuthRoutes } from './features/auth/auth.routes.ts';
 import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
@@ -78,6 +88,17 @@ export function createApp(deps: AppDeps): App {
   const auth = createAuthService({ db, hasher });
   mountAuthRoutes(mount('/auth'), { auth, db, tls: config.tls });
   mountAuditRoutes(mount('/admin'), { review: createAuditReview({ db }), logger });
+
+  // Fleet: agents, dongles (claim, token exchange, release), groups, CAN configuration.
+  const agents = createAgentsService({ db, config });
+  const dongles = createDonglesService({ db });
+  mountAgentRoutes(mount('/agents'), { agents });
+  mountAgentApiRoutes(mount('/agent'), { agents, db, config });
+  mountDongleRoutes(mount('/dongles'), { dongles });
+  mountCanConfigRoutes(mount('/dongles'), { canConfig: createCanConfigService({ db }) });
+  mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
+  mountDongleAdminRoutes(mount('/admin'), { dongles });
+  mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
 
   app.use('/api', api);
   app.use(routeNotFound);

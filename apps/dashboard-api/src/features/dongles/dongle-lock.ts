@@ -1,0 +1,36 @@
+// Row locks for every dongle state change: SELECT … FOR UPDATE inside the change's transaction,
+// so concurrent claims, releases, acks and group creations on one dongle run one after another.
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { OwnershipState } from '../../generated/prisma/enums.ts';
+import type { Tx } from '../../platform/database.ts';
+import { notFound } from '../../platform/errors.ts';
+
+/** How recently a dongle must have been reported for claims and token exchanges (§4). */
+export const POSSESSION_WINDOW_SECONDS = 5 * 60;
+
+export interface LockedDongle {
+  id: string;
+  deviceId: string;
+  ownerUserId: string | null;
+  state: OwnershipState;
+  lastSeenAgentId: string | null;
+  /** last_seen_at within the proof-of-possession window (by the database clock). */
+  reportedRecently: boolean;
+}
+
+export async function lockDongle(tx: Tx, where: { id: string } | { deviceId: string }): Promise<LockedDongle | undefined> {
+  const condition = 'id' in where ? Prisma.sql`id = ${where.id}::uuid` : Prisma.sql`device_id = ${where.deviceId}`;
+  const [row] = await tx.$queryRaw<LockedDongle[]>`
+    SELECT id::text AS "id", device_id AS "deviceId", owner_user_id::text AS "ownerUserId",
+           ownership_state::text AS "state", last_seen_agent_id::text AS "lastSeenAgentId",
+           COALESCE(last_seen_at > now() - make_interval(secs => ${POSSESSION_WINDOW_SECONDS}), false) AS "reportedRecently"
+    FROM dongles WHERE ${condition} FOR UPDATE`;
+  return row;
+}
+
+/** The caller's dongle, locked; 404 when it does not exist or is not theirs (no existence oracle). */
+export async function lockOwnDongle(tx: Tx, ownerUserId: string, where: { id: string } | { deviceId: string }): Promise<LockedDongle> {
+  const dongle = await lockDongle(tx, where);
+  if (!dongle || dongle.ownerUserId !== ownerUserId) throw notFound('Dongle');
+  return dongle;
+}

@@ -1,0 +1,85 @@
+// Agent side of the claim protocol:
+//   token exchange  – the owner's agent that reports the dongle gets its secret (created on the
+//                     first exchange, stored AES-256-GCM encrypted) to write onto the dongle;
+//   token ack       – the dongle stored it: CLAIM_PENDING → CLAIMED_ACTIVE;
+//   release ack     – the dongle wiped it: RELEASE_PENDING → UNCLAIMED, token row destroyed.
+// Another user's agent, or a dongle nobody owns, is a 404.
+import type { Database } from '../../platform/database.ts';
+import { conflict } from '../../platform/errors.ts';
+import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import type { AgentPrincipal } from '../auth/principal.ts';
+import { lockOwnDongle } from './dongle-lock.ts';
+import { assertTransition } from './dongle-state.ts';
+import { stripOwnership } from './dongles.service.ts';
+import { rowToSealed, sealedToRow } from './sealed-rows.ts';
+import { generateDongleToken, type DongleTokenKeyRing } from './token-crypto.ts';
+
+export type DongleTokensService = ReturnType<typeof createDongleTokensService>;
+
+export function createDongleTokensService(deps: { db: Database; keyRing: () => DongleTokenKeyRing }) {
+  const { prisma } = deps.db;
+
+  return {
+    /** 200 {token}: the dongle's 32-byte secret as 64 hex characters. */
+    async exchange(agent: AgentPrincipal, deviceId: string, context: RequestContext): Promise<{ token: string }> {
+      return prisma.$transaction(async (tx) => {
+        const dongle = await lockOwnDongle(tx, agent.userId, { deviceId });
+        if (dongle.state !== 'CLAIM_PENDING' && dongle.state !== 'CLAIMED_ACTIVE') {
+          throw conflict('invalid_state', `The dongle is ${dongle.state}; the token exchange needs CLAIM_PENDING or CLAIMED_ACTIVE.`);
+        }
+        if (dongle.lastSeenAgentId !== agent.id || !dongle.reportedRecently) {
+          throw conflict('dongle_not_reported', 'This agent has not reported the dongle in the last 5 minutes; send a heartbeat listing it first.');
+        }
+        const ring = deps.keyRing();
+        let sealed = await tx.dongleToken.findUnique({ where: { dongleId: dongle.id } });
+        const created = !sealed;
+        if (!sealed) {
+          sealed = await tx.dongleToken.create({ data: { dongleId: dongle.id, ...sealedToRow(ring.encrypt(dongle.id, generateDongleToken())) } });
+        }
+        const token = ring.decrypt(dongle.id, rowToSealed(sealed));
+        await recordAudit(tx, {
+          actor: { type: 'agent', id: agent.id },
+          action: 'dongle.token.exchange',
+          targetType: 'dongle',
+          targetId: dongle.id,
+          details: { deviceId, state: dongle.state, created, keyVersion: sealed.keyVersion },
+          context,
+        });
+        return { token: token.toString('hex') };
+      });
+    },
+
+    /** CLAIM_PENDING → CLAIMED_ACTIVE. A repeat once active is a 200 without a change (agents retry). */
+    async ackToken(agent: AgentPrincipal, deviceId: string, context: RequestContext) {
+      return prisma.$transaction(async (tx) => {
+        const dongle = await lockOwnDongle(tx, agent.userId, { deviceId });
+        if (dongle.state === 'CLAIMED_ACTIVE') return { deviceId, state: dongle.state };
+        const to = assertTransition('token_ack', dongle.state);
+        const token = await tx.dongleToken.findUnique({ where: { dongleId: dongle.id }, select: { id: true } });
+        if (!token) throw conflict('token_not_exchanged', 'The dongle has no token yet; exchange it first.');
+        await tx.dongle.update({ where: { id: dongle.id }, data: { ownershipState: to } });
+        await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'dongle.token.ack', targetType: 'dongle', targetId: dongle.id, details: { deviceId, from: dongle.state, to }, context });
+        return { deviceId, state: to };
+      });
+    },
+
+    /** RELEASE_PENDING → UNCLAIMED: owner cleared, token row destroyed (with configuration and name). */
+    async ackRelease(agent: AgentPrincipal, deviceId: string, context: RequestContext) {
+      return prisma.$transaction(async (tx) => {
+        const dongle = await lockOwnDongle(tx, agent.userId, { deviceId });
+        const to = assertTransition('release_ack', dongle.state);
+        const actor = { type: 'agent', id: agent.id } as const;
+        const stripped = await stripOwnership(tx, dongle.id, { actor, reason: 'dongle_released', context });
+        await recordAudit(tx, {
+          actor,
+          action: 'dongle.release.ack',
+          targetType: 'dongle',
+          targetId: dongle.id,
+          details: { deviceId, from: dongle.state, to, previousOwnerUserId: agent.userId, keyMaterialDestroyed: stripped.keyMaterialDestroyed },
+          context,
+        });
+        return { deviceId, state: to };
+      });
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { DongleView } from './dongles.schemas.ts';
+
+/** What presentDongle needs; load it with `dongleViewInclude`. */
+export interface DongleRow {
+  id: string;
+  deviceId: string;
+  name: string | null;
+  ownershipState: DongleView['state'];
+  firmwareVersion: string | null;
+  lastSeenAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  lastSeenAgent: { id: string; userId: string } | null;
+  membership: { groupId: string } | null;
+  canConfig: { version: number; appliedVersion: number } | null;
+}
+
+export const dongleViewInclude = {
+  lastSeenAgent: { select: { id: true, userId: true } },
+  membership: { select: { groupId: true } },
+  canConfig: { select: { version: true, appliedVersion: true } },
+} as const;
+
+/**
+ * The only shape a dongle leaves the API in. Never its owner, token or another user's agent:
+ * lastSeenAgentId is shown only when the reporting agent is the viewer's own.
+ */
+export function presentDongle(dongle: DongleRow, viewerId: string): DongleView {
+  return {
+    id: dongle.id,
+    deviceId: dongle.deviceId,
+    name: dongle.name,
+    state: dongle.ownershipState,
+    firmwareVersion: dongle.firmwareVersion,
+    lastSeenAt: dongle.lastSeenAt?.toISOString() ?? null,
+    lastSeenAgentId: dongle.lastSeenAgent && dongle.lastSeenAgent.userId === viewerId ? dongle.lastSeenAgent.id : null,
+    groupId: dongle.membership?.groupId ?? null,
+    canConfigVersion: dongle.canConfig?.version ?? 0,
+    canConfigAppliedVersion: dongle.canConfig?.appliedVersion ?? 0,
+    createdAt: dongle.createdAt.toISOString(),
+    updatedAt: dongle.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,119 @@
+// Groups pair two of the caller's CLAIMED_ACTIVE dongles. A dongle is in at most one group,
+// whichever slot: the service checks it under row locks on both dongles, and the database
+// (dongle_group_members, trigger-maintained, UNIQUE dongle_id; CHECK a <> b) settles anything
+// that slips past, mapped to 409/422 here rather than a 500.
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { Database, Tx } from '../../platform/database.ts';
+import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
+import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import type { SessionUser } from '../auth/principal.ts';
+import { lockDongle } from '../dongles/dongle-lock.ts';
+import { presentGroup } from './groups.presenter.ts';
+import type { CreateGroupBody, GroupView, UpdateGroupBody } from './groups.schemas.ts';
+
+export type GroupsService = ReturnType<typeof createGroupsService>;
+
+const alreadyGrouped = () => conflict('dongle_already_grouped', 'A dongle of this pair is already in a group.');
+
+/** PostgreSQL's SQLSTATE and constraint name, wherever Prisma's driver adapter put them. */
+function pgError(error: unknown): { code?: string; constraint?: string } {
+  for (let current: unknown = error, depth = 0; current && typeof current === 'object' && depth < 6; depth++) {
+    const e = current as { code?: unknown; originalCode?: unknown; constraint?: unknown; meta?: unknown; cause?: unknown; message?: unknown };
+    if (typeof e.originalCode === 'string') return { code: e.originalCode, constraint: typeof e.constraint === 'string' ? e.constraint : JSON.stringify(e.constraint ?? '') };
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && !e.code.startsWith('P')) return { code: e.code, constraint: typeof e.constraint === 'string' ? e.constraint : undefined };
+    const meta = e.meta as { driverAdapterError?: unknown } | undefined;
+    current = meta?.driverAdapterError ?? e.cause;
+  }
+  return {};
+}
+
+/** Unique violation (a dongle already grouped, in a race) → 409; CHECK a <> b → 422. */
+function mapConstraintViolation(error: unknown): unknown {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return alreadyGrouped();
+  const { code, constraint } = pgError(error);
+  if (code === '23505') return alreadyGrouped();
+  if (code === '23514' || constraint?.includes('dongle_groups_distinct_dongles')) {
+    return unprocessable('The request is not valid.', [{ path: 'body.dongleBId', message: 'dongleBId must differ from dongleAId: a group pairs two dongles.' }]);
+  }
+  return error;
+}
+
+export function createGroupsService(deps: { db: Database }) {
+  const { prisma } = deps.db;
+
+  async function ownGroup(client: Tx | Database['prisma'], user: SessionUser, id: string) {
+    const group = await client.dongleGroup.findFirst({ where: { id, userId: user.id } });
+    if (!group) throw notFound('Group');
+    return group;
+  }
+
+  return {
+    async create(user: SessionUser, input: CreateGroupBody, context: RequestContext): Promise<GroupView> {
+      try {
+        return await prisma.$transaction(async (tx) => {
+          // Lock both dongles in id order: two creations sharing a dongle queue up, never deadlock.
+          for (const id of [input.dongleAId, input.dongleBId].sort()) {
+            const dongle = await lockDongle(tx, { id });
+            if (!dongle || dongle.ownerUserId !== user.id) throw notFound('Dongle');
+            if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be CLAIMED_ACTIVE.`);
+          }
+          const grouped = await tx.dongleGroupMember.count({ where: { dongleId: { in: [input.dongleAId, input.dongleBId] } } });
+          if (grouped > 0) throw alreadyGrouped();
+          const group = await tx.dongleGroup.create({
+            data: { userId: user.id, dongleAId: input.dongleAId, dongleBId: input.dongleBId, mode: input.mode, name: input.name ?? null },
+          });
+          await recordAudit(tx, {
+            actor: { type: 'user', id: user.id },
+            action: 'group.create',
+            targetType: 'dongle_group',
+            targetId: group.id,
+            details: { dongleAId: group.dongleAId, dongleBId: group.dongleBId, mode: group.mode },
+            context,
+          });
+          return presentGroup(group);
+        });
+      } catch (error) {
+        throw mapConstraintViolation(error);
+      }
+    },
+
+    async list(user: SessionUser, query: ListQuery): Promise<Page<GroupView>> {
+      const page = await pageIds(prisma, 'dongle_groups', Prisma.sql`user_id = ${user.id}::uuid`, query);
+      const rows = await prisma.dongleGroup.findMany({ where: { id: { in: page.ids } } });
+      return { items: inIdOrder(page.ids, rows).map(presentGroup), nextCursor: page.nextCursor };
+    },
+
+    async get(user: SessionUser, id: string): Promise<GroupView> {
+      return presentGroup(await ownGroup(prisma, user, id));
+    },
+
+    async update(user: SessionUser, id: string, input: UpdateGroupBody, context: RequestContext): Promise<GroupView> {
+      return prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM dongle_groups WHERE id = ${id}::uuid FOR UPDATE`;
+        const before = await ownGroup(tx, user, id);
+        const data = { mode: input.mode, name: input.name };
+        const after = await tx.dongleGroup.update({ where: { id }, data });
+        await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'group.update', targetType: 'dongle_group', targetId: id, changes: changes(before, data), context });
+        return presentGroup(after);
+      });
+    },
+
+    async remove(user: SessionUser, id: string, context: RequestContext): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const group = await ownGroup(tx, user, id);
+        const deleted = await tx.dongleGroup.deleteMany({ where: { id, userId: user.id } });
+        // A concurrent delete (or a release dissolving it) got there first.
+        if (deleted.count === 0) throw notFound('Group');
+        await recordAudit(tx, {
+          actor: { type: 'user', id: user.id },
+          action: 'group.delete',
+          targetType: 'dongle_group',
+          targetId: id,
+          details: { reason: 'deleted', dongleAId: group.dongleAId, dongleBId: group.dongleBId },
+          context,
+        });
+      });
+    },
+  };
+}
