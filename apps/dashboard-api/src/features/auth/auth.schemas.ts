@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passwordSchema } from './password-policy.ts';
 
 /** Emails are trimmed and lowercased before validation and every lookup. */
 export const emailSchema = z
@@ -14,6 +15,20 @@ export const loginBody = z.strictObject({
   password: z.string().min(1).max(1024),
 });
 export type LoginBody = z.infer<typeof loginBody>;
+
+export const signupBody = z.strictObject({ email: emailSchema, password: passwordSchema });
+export type SignupBody = z.infer<typeof signupBody>;
+
+/** One-time tokens are checked against the database; any string gets the same 400 when wrong. */
+const oneTimeToken = z.string().min(1).max(512);
+
+export const verifyEmailBody = z.strictObject({ token: oneTimeToken });
+export const passwordResetRequestBody = z.strictObject({ email: emailSchema });
+export const passwordResetConfirmBody = z.strictObject({ token: oneTimeToken, password: passwordSchema });
+
+export const signupView = z.object({ email: z.string(), message: z.string() });
+export const acceptedView = z.object({ message: z.string() });
+export const verifiedView = z.object({ emailVerified: z.literal(true) });
 
 export const userView = z.object({
   id: z.uuid(),
