@@ -19,6 +19,7 @@ import { mountAuthRoutes } from './features/auth/auth.routes.ts';
 import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
+import { setupCommands } from './features/commands/commands.feature.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps): App {
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
+  setupCommands({ config, db, logger, lifecycle, mount });
 
   app.use('/api', api);
   app.use(routeNotFound);

@@ -1,0 +1,96 @@
+// npm run audit:prune -- --before <ISO date> [--dry-run] [--force] [--batch-size N]
+// The only way rows leave audit_logs (see doc/audit.md, "Retention"). Deletes rows created before
+// the date, in batches, and writes one `audit.prune` row. Refuses a date less than 30 days ago
+// unless --force, and any date in the future.
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { provisionDatabase } from '../db/provision.ts';
+import { MIN_RETENTION_DAYS, PruneRefused, pruneAuditLogs } from '../features/audit/audit.retention.ts';
+import { connectDatabase, type Database } from '../platform/database.ts';
+import { createLogger } from '../platform/logger.ts';
+
+const USAGE = `usage: npm run audit:prune -- --before <ISO date, e.g. 2025-01-01> [--dry-run] [--force] [--batch-size N]
+  --before      delete audit rows created before this instant (UTC when no offset is given)
+  --dry-run     only print how many rows would be deleted
+  --force       allow a date less than ${MIN_RETENTION_DAYS} days ago
+  --batch-size  rows per transaction (default 10000)`;
+
+/** An ISO date or date-time; without a zone it means UTC, never the machine's local time. */
+function parseBefore(text: string | undefined): Date | undefined {
+  if (!text || !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
+  return new Date(/T[\d:.]+$/.test(text) ? `${text}Z` : text);
+}
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Runs the command; returns the exit code. Tests pass their own database and output. */
+export async function runAuditPrune(argv: string[], deps: { db?: Database; io?: CliIo } = {}): Promise<number> {
+  const io = deps.io ?? { out: (line) => console.log(line), err: (line) => console.error(line) };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { before: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
+    }));
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const before = parseBefore(values.before);
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (!before || Number.isNaN(before.getTime())) {
+    io.err(`--before must be an ISO 8601 date or date-time.\n${USAGE}`);
+    return 2;
+  }
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
+    io.err(`--batch-size must be a positive integer.\n${USAGE}`);
+    return 2;
+  }
+
+  const logger = createLogger({ level: 'warn' });
+  let db = deps.db;
+  let provisioned: Awaited<ReturnType<typeof provisionDatabase>> | undefined;
+  if (!db) {
+    const config = loadConfig();
+    provisioned = await provisionDatabase(config, logger);
+    db = connectDatabase({ url: provisioned.url, poolMax: 2, logger });
+  }
+  try {
+    const result = await pruneAuditLogs(db, { before, dryRun: values['dry-run'], force: values.force, batchSize });
+    io.out(
+      result.dryRun
+        ? `dry run: ${result.deleted} audit row(s) created before ${result.before} would be deleted.`
+        : `deleted ${result.deleted} audit row(s) created before ${result.before} in ${result.batches} batch(es); recorded as audit.prune.`,
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof PruneRefused) {
+      io.err(`refused: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    if (!deps.db) {
+      await db.close();
+      await provisioned?.stop();
+    }
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runAuditPrune(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
