@@ -58,6 +58,10 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
     /** How often agents are told to poll/heartbeat; `online` means seen within twice this. */
     AGENT_POLL_INTERVAL_SECONDS: positiveInt.max(3600).default(30),
+    /** Execution timeout of a DELIVERED command before it becomes TIMED_OUT. */
+    COMMAND_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
+    /** How often the sweeper applies EXPIRED / TIMED_OUT to overdue commands. */
+    COMMAND_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
     // Rate limits (§6), held in PostgreSQL so they hold across instances.
     /** Failed logins per account before a lockout. */
     RATE_LIMIT_LOGIN_ACCOUNT: rateRule('10/900'),
@@ -105,6 +109,7 @@ export interface Config {
   dongleTokenKeys: string | undefined;
   shutdownTimeoutMs: number;
   agentPollIntervalMs: number;
+  commands: { timeoutSeconds: number; sweepIntervalMs: number };
   rateLimits: RateLimits;
 }
 
@@ -167,6 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     dongleTokenKeys: env.DONGLE_TOKEN_KEYS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
+    commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),
     rateLimits: Object.freeze({
       loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
       loginIp: env.RATE_LIMIT_LOGIN_IP,

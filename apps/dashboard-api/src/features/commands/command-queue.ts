@@ -30,7 +30,7 @@ export interface EnqueueInput {
   context?: RequestContext;
 }
 
-interface CommandRow {
+export interface CommandRow {
   id: string;
   dongle_id: string;
   created_by_user_id: string | null;

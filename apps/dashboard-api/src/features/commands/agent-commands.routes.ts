@@ -1,0 +1,49 @@
+// Agent routes: the long-poll hand-out and the result post (bearer token, no CSRF).
+import type { ApiRouter } from '../../platform/http/api-router.ts';
+import type { Lifecycle } from '../../platform/lifecycle.ts';
+import { requestContext } from '../audit/audit.writer.ts';
+import { currentAgent } from '../auth/principal.ts';
+import { agentPollView, commandView, presentCommand, presentDelivered } from './command.presenter.ts';
+import { idParams, pollQuery, resultBody } from './commands.schemas.ts';
+import type { createAgentCommandService } from './agent-commands.service.ts';
+
+export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: ReturnType<typeof createAgentCommandService>; lifecycle: Lifecycle }) {
+  api.get(
+    '/commands',
+    {
+      summary: 'Long-poll for commands',
+      description: 'Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown a waiting poll ends with an empty list.',
+      tags: ['agent'],
+      auth: 'agent',
+      query: pollQuery,
+      responses: { 200: { description: 'Commands now DELIVERED to this agent (possibly none)', schema: agentPollView } },
+    },
+    async (req, res) => {
+      // Ends the wait on shutdown or when the agent hangs up (then nothing is claimed for it).
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      const signal = AbortSignal.any([deps.lifecycle.signal, gone.signal]);
+      const commands = await deps.agentCommands.poll(currentAgent(res), { waitSeconds: res.locals.query.wait, limit: res.locals.query.limit }, signal);
+      res.json({ commands: commands.map(presentDelivered) });
+    },
+  );
+
+  api.post(
+    '/commands/:id/result',
+    {
+      summary: 'Report the result of a command delivered to this agent',
+      tags: ['agent'],
+      auth: 'agent',
+      params: idParams,
+      body: resultBody,
+      responses: {
+        200: { description: 'Recorded (or the same result again)', schema: commandView },
+        404: { description: 'Not a command delivered to this agent' },
+        409: { description: 'command_timed_out, or command_finished with a different result' },
+      },
+    },
+    async (req, res) => {
+      res.json(presentCommand(await deps.agentCommands.postResult(currentAgent(res), res.locals.params.id, res.locals.body, requestContext(req))));
+    },
+  );
+}

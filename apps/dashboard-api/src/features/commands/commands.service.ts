@@ -1,0 +1,117 @@
+// The operator side: send a command, read history, read one, cancel.
+//
+// Who sees a command: its creator, and for commands the system made (created_by_user_id null,
+// e.g. APPLY_CAN_CONFIG from a config change without a user) the dongle's current owner. A new
+// owner of a released dongle therefore never reads the frames the previous owner sent.
+// Everyone else gets 404.
+import { Prisma } from '../../generated/prisma/client.ts';
+import type { Command, CommandStatus } from '../../generated/prisma/client.ts';
+import type { Database } from '../../platform/database.ts';
+import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import type { CreateCommandBody } from './command-payloads.ts';
+import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
+
+export interface CommandServiceDeps {
+  db: Database;
+  /** Execution timeout given to new commands (COMMAND_TIMEOUT_SECONDS). */
+  timeoutSeconds: number;
+}
+
+export interface ListOptions {
+  status?: CommandStatus;
+  limit: number;
+  cursor?: string;
+}
+
+const visibleTo = (userId: string) => Prisma.sql`
+  (c.created_by_user_id = ${userId}::uuid
+   OR (c.created_by_user_id IS NULL AND EXISTS (SELECT 1 FROM dongles o WHERE o.id = c.dongle_id AND o.owner_user_id = ${userId}::uuid)))`;
+
+/** Cursors are opaque to clients: base64url of the last item's id; its (created_at, id) is the keyset position. */
+export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+    throw unprocessable('The request is not valid.', [{ path: 'query.cursor', message: 'cursor is not one this API returned.' }]);
+  }
+  return id;
+}
+
+export function createCommandService(deps: CommandServiceDeps) {
+  const { db } = deps;
+
+  async function create(userId: string, dongleId: string, body: CreateCommandBody, options: { idempotencyKey?: string; context: RequestContext }): Promise<Command> {
+    return db.prisma.$transaction((tx) =>
+      enqueueCommand(tx, {
+        dongleId,
+        type: body.type,
+        payload: body.payload,
+        createdByUserId: userId,
+        ttlSeconds: body.ttlSeconds,
+        timeoutSeconds: deps.timeoutSeconds,
+        idempotencyKey: options.idempotencyKey,
+        context: options.context,
+      }),
+    );
+  }
+
+  /** Newest first; keyset pagination on (created_at, id), served by commands(dongle_id, created_at). */
+  async function listForDongle(userId: string, dongleId: string, options: ListOptions): Promise<{ items: Command[]; nextCursor: string | null }> {
+    const owned = await db.prisma.dongle.findFirst({ where: { id: dongleId, ownerUserId: userId }, select: { id: true } });
+    if (!owned) throw notFound('Dongle');
+    const cursorId = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const after = cursorId
+      ? Prisma.sql`AND (c.created_at, c.id) < (SELECT k.created_at, k.id FROM commands k WHERE k.id = ${cursorId}::uuid)
+                   AND c.created_at <= (SELECT k.created_at FROM commands k WHERE k.id = ${cursorId}::uuid)`
+      : Prisma.empty;
+    const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;
+    // The redundant `created_at <=` bound lets the index range start at the cursor instead of
+    // filtering from the newest row on every page.
+    const rows = await db.prisma.$queryRaw<CommandRow[]>`
+      SELECT c.* FROM commands c
+       WHERE c.dongle_id = ${dongleId}::uuid AND ${visibleTo(userId)} ${status} ${after}
+       ORDER BY c.created_at DESC, c.id DESC
+       LIMIT ${options.limit + 1}`;
+    const items = rows.slice(0, options.limit).map(commandFromRow);
+    const nextCursor = rows.length > options.limit ? encodeCursor(items[items.length - 1]!.id) : null;
+    return { items, nextCursor };
+  }
+
+  async function get(userId: string, commandId: string): Promise<Command> {
+    const [row] = await db.prisma.$queryRaw<CommandRow[]>`
+      SELECT c.* FROM commands c WHERE c.id = ${commandId}::uuid AND ${visibleTo(userId)}`;
+    if (!row) throw notFound('Command');
+    return commandFromRow(row);
+  }
+
+  /** Only a QUEUED command can be cancelled; one already overdue is marked EXPIRED instead (409). */
+  async function cancel(userId: string, commandId: string, context: RequestContext): Promise<Command> {
+    const outcome = await db.prisma.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<(CommandRow & { overdue: boolean })[]>`
+        SELECT c.*, c.expires_at <= now() AS overdue FROM commands c
+         WHERE c.id = ${commandId}::uuid AND ${visibleTo(userId)} FOR UPDATE OF c`;
+      if (!row) return { kind: 'not_found' as const };
+      if (row.status !== 'QUEUED') return { kind: 'conflict' as const, status: row.status };
+      if (row.overdue) {
+        await tx.$executeRaw`
+          UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
+           WHERE id = ${commandId}::uuid`;
+        await recordAudit(tx, { actor: { type: 'system' }, action: 'command.expire', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id } });
+        return { kind: 'conflict' as const, status: 'EXPIRED' };
+      }
+      const [updated] = await tx.$queryRaw<CommandRow[]>`
+        UPDATE commands SET status = 'CANCELLED', completed_at = now(), updated_at = now()
+         WHERE id = ${commandId}::uuid RETURNING *`;
+      await recordAudit(tx, { actor: { type: 'user', id: userId }, action: 'command.cancel', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id, type: row.type }, context });
+      return { kind: 'cancelled' as const, command: commandFromRow(updated!) };
+    });
+    if (outcome.kind === 'not_found') throw notFound('Command');
+    if (outcome.kind === 'conflict') throw conflict('command_not_cancellable', `Only a QUEUED command can be cancelled; this one is ${outcome.status}.`);
+    return outcome.command;
+  }
+
+  return { create, listForDongle, get, cancel };
+}
+
+export type CommandService = ReturnType<typeof createCommandService>;

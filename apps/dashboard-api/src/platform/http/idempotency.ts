@@ -1,0 +1,165 @@
+// Idempotency-Key (IETF httpapi draft, spec §6) as a route middleware over `idempotency_keys`:
+//
+//   api.post('/:id/commands', spec, idempotency(db, { operation: 'POST /api/dongles/:id/commands' }), handler)
+//
+// - No header: the request runs as usual.
+// - First use of a key: a row is claimed (response still null = "in flight"), the handler runs,
+//   and a 2xx response is stored before it is sent. Any other outcome (4xx, 5xx, a crash that
+//   leaves the row in flight for longer than `abandonAfterSeconds`) releases the key, so the
+//   client may retry with it.
+// - Same key, same request (method, path, canonical JSON body): the stored response is replayed
+//   with `Idempotent-Replayed: true`.
+// - Same key, other request: 422 idempotency_key_reused. Same key while the first is in flight:
+//   409 idempotency_request_in_flight.
+// Keys are scoped per caller (user or agent) and operation, and kept `ttlHours` (24 h); the
+// pruner worker deletes expired rows. The table's UNIQUE (scope, key) makes the claim atomic
+// across instances.
+import { createHash } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { Database } from '../database.ts';
+import { AppError, conflict, unprocessable } from '../errors.ts';
+import type { BackgroundWorker } from '../lifecycle.ts';
+import type { Logger } from '../logger.ts';
+
+export interface IdempotencyOptions {
+  /** Route identity inside the scope, e.g. "POST /api/dongles/:id/commands". */
+  operation: string;
+  ttlHours?: number;
+  /** An in-flight row older than this was left by a crashed request and may be taken over. */
+  abandonAfterSeconds?: number;
+  logger?: Logger;
+}
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+// The draft defines the value as a structured-field string ("…"); bare tokens are accepted too.
+const KEY = /^"?([\x21\x23-\x7e]{1,255})"?$/;
+
+const CLAIM_SQL = `
+INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
+VALUES ($1, $2, $3, now() + make_interval(hours => $4))
+ON CONFLICT (scope, key) DO UPDATE
+   SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
+       created_at = now(), expires_at = EXCLUDED.expires_at
+ WHERE idempotency_keys.expires_at <= now()
+    OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at < now() - make_interval(secs => $5))
+RETURNING id`;
+
+function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(sort(value) ?? null);
+}
+
+function callerScope(res: Response): string | undefined {
+  if (res.locals.userId) return `user:${res.locals.userId}`;
+  if (res.locals.agentId) return `agent:${res.locals.agentId}`;
+  return undefined;
+}
+
+export function idempotency(db: Database, options: IdempotencyOptions): RequestHandler {
+  const ttlHours = options.ttlHours ?? 24;
+  const abandonAfter = options.abandonAfterSeconds ?? 120;
+
+  return async (req, res, next) => {
+    const header = req.get(IDEMPOTENCY_HEADER);
+    if (header === undefined) return next();
+    const match = KEY.exec(header.trim());
+    if (!match) {
+      return next(unprocessable('The request is not valid.', [{ path: 'headers.idempotency-key', message: 'Idempotency-Key must be 1–255 visible ASCII characters.' }]));
+    }
+    const caller = callerScope(res);
+    if (!caller) throw new Error('idempotency() must run after a guard that identifies the caller');
+    const scope = `${caller}:${options.operation}`;
+    const key = match[1]!;
+    const requestHash = createHash('sha256').update(`${req.method} ${req.baseUrl}${req.path}\n${canonicalJson(req.body)}`).digest('hex');
+
+    // Two tries: the row we collided with may be released (deleted) between our two queries.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const claimed = await db.pool.query<{ id: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, abandonAfter]);
+      if (claimed.rows[0]) {
+        recordOutcome(db, res, claimed.rows[0].id, options.logger);
+        res.locals.idempotencyKey = key;
+        return next();
+      }
+      const existing = await db.pool.query<{ request_hash: string; response_status: number | null; response_body: unknown }>(
+        'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2',
+        [scope, key],
+      );
+      const row = existing.rows[0];
+      if (!row) continue;
+      if (row.request_hash !== requestHash) {
+        throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
+      }
+      if (row.response_status === null) {
+        throw conflict('idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+      }
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(row.response_status).json(row.response_body);
+      return;
+    }
+    throw conflict('idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  };
+}
+
+/** Stores a 2xx JSON response before it is sent; releases the key for anything else. */
+function recordOutcome(db: Database, res: Response, id: string, logger?: Logger): void {
+  let settled = false;
+  const originalJson = res.json.bind(res);
+  res.json = (body: unknown) => {
+    res.json = originalJson;
+    settled = true;
+    const status = res.statusCode;
+    const write =
+      status >= 200 && status < 300
+        ? db.pool.query('UPDATE idempotency_keys SET response_status = $2, response_body = $3::jsonb WHERE id = $1', [id, status, JSON.stringify(body ?? null)])
+        : db.pool.query('DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL', [id]);
+    write
+      .catch((error: unknown) => logger?.warn({ err: (error as Error).message }, 'could not record the idempotency outcome'))
+      .finally(() => originalJson(body));
+    return res;
+  };
+  // A response not sent through res.json (e.g. 204) cannot be replayed: release the key.
+  res.on('finish', () => {
+    if (!settled) void db.pool.query('DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL', [id]).catch(() => undefined);
+  });
+}
+
+/** Deletes expired keys in small batches. */
+export function createIdempotencyPruner(options: { db: Database; logger: Logger; intervalMs?: number }): BackgroundWorker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  const prune = async () => {
+    for (;;) {
+      const { rowCount } = await options.db.pool.query(
+        'DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT 1000)',
+      );
+      if ((rowCount ?? 0) < 1000) return;
+    }
+  };
+  return {
+    name: 'idempotency-pruner',
+    start() {
+      timer = setInterval(() => {
+        running ??= prune()
+          .catch((error: unknown) => options.logger.warn({ err: (error as Error).message }, 'idempotency key pruning failed'))
+          .finally(() => (running = undefined));
+      }, options.intervalMs ?? 15 * 60_000);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Set by idempotency() for the request that owns the key. */
+      idempotencyKey?: string;
+    }
+  }
+}
