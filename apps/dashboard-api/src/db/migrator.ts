@@ -90,10 +90,12 @@ export async function applyMigrations(databaseUrl: string, options: MigrateOptio
       const list = migrationList(options.migrationsDir);
       const diagnosis = await engine.diagnoseMigrationHistory({ migrationsList: list, optInToShadowDatabase: false, filters: noFilter });
       if (diagnosis.failedMigrationNames.length > 0) {
+        const failed = diagnosis.failedMigrationNames.join(', ');
+        const first = diagnosis.failedMigrationNames[0]!;
         throw new MigrationError(
-          `Migration ${diagnosis.failedMigrationNames.join(', ')} failed earlier and is recorded as failed. ` +
-            'Nothing was applied. Recover as doc/migrations.md describes, then mark it rolled back ' +
-            '(npm run db:migrate -- --rolled-back <name>) or applied (--applied <name>).',
+          `Migration ${failed} failed earlier and is recorded as failed. Nothing was applied. ` +
+            'Recover as doc/migrations.md ("A failed migration") describes, then mark it rolled back ' +
+            `(npm run db:migrate -- --rolled-back ${first}) or applied (npm run db:migrate -- --applied ${first}).`,
         );
       }
       const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: list, filters: noFilter });
@@ -103,7 +105,7 @@ export async function applyMigrations(databaseUrl: string, options: MigrateOptio
       if (error instanceof MigrationError) throw error;
       throw new MigrationError(`Migration failed: ${engineMessage(error)}`);
     } finally {
-      engine.free();
+      await engine.close();
     }
   });
 }
@@ -163,7 +165,7 @@ export async function markRolledBack(databaseUrl: string, migrationName: string)
   } catch (error) {
     throw new MigrationError(engineMessage(error));
   } finally {
-    engine.free();
+    await engine.close();
   }
 }
 
@@ -175,6 +177,6 @@ export async function markApplied(databaseUrl: string, migrationName: string, di
   } catch (error) {
     throw new MigrationError(engineMessage(error));
   } finally {
-    engine.free();
+    await engine.close();
   }
 }

@@ -21,6 +21,6 @@ export async function diffSchemas(from: { path: string; content: string } | unde
     });
     return result.stdout ?? '';
   } finally {
-    engine.free();
+    await engine.close();
   }
 }

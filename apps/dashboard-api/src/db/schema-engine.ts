@@ -15,7 +15,8 @@ import type pg from 'pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine as WasmSchemaEngine } from '@prisma/schema-engine-wasm';
 
-export type SchemaEngine = WasmSchemaEngine;
+/** The engine plus `close()`, which frees it and ends its connection pool. Always call close(). */
+export type SchemaEngine = WasmSchemaEngine & { close(): Promise<void> };
 
 type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
 
@@ -26,8 +27,12 @@ type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
  * (a failing migration leaves nothing half-applied). This factory restores that behaviour.
  */
 class WholeScriptPrismaPg extends PrismaPg {
+  /** Every adapter the engine opened: the engine never disposes them itself (see closeEngine). */
+  readonly opened: PgAdapter[] = [];
+
   override async connect(): Promise<PgAdapter> {
     const adapter = await super.connect();
+    this.opened.push(adapter);
     const internals = adapter as unknown as { client: pg.Pool | pg.PoolClient; onError(error: unknown): never };
     adapter.executeScript = async (script: string) => {
       try {
@@ -72,13 +77,25 @@ export interface EngineOptions {
   onLog?: (line: string) => void;
 }
 
-/** Opens a schema engine connected to `databaseUrl`. Call `engine.free()` when done. */
+/** Opens a schema engine connected to `databaseUrl`. Call `await engine.close()` when done. */
 export async function openSchemaEngine(options: EngineOptions): Promise<SchemaEngine> {
   const { SchemaEngine } = await loadBindings();
-  const adapter = bindMigrationAwareSqlAdapterFactory(new WholeScriptPrismaPg({ connectionString: options.databaseUrl }));
-  return SchemaEngine.new(
+  const factory = new WholeScriptPrismaPg({ connectionString: options.databaseUrl });
+  const engine = await SchemaEngine.new(
     { datamodels: options.datamodels },
     (line: string) => options.onLog?.(line),
-    adapter,
+    bindMigrationAwareSqlAdapterFactory(factory),
   );
+  return Object.assign(engine, { close: () => closeEngine(engine, factory) });
+}
+
+/**
+ * `engine.free()` releases the WebAssembly side only; the pg pool the engine opened stays, and
+ * its idle connection keeps holding Prisma's session advisory lock (taken by applyMigrations and
+ * the mark-* commands) until the pool's 10 s idle timeout. Every later engine on that database,
+ * in this process or another, then waited those 10 s for the lock. Ending the pool releases it.
+ */
+async function closeEngine(engine: WasmSchemaEngine, factory: WholeScriptPrismaPg): Promise<void> {
+  engine.free();
+  await Promise.all(factory.opened.splice(0).map((adapter) => adapter.dispose()));
 }
