@@ -1,7 +1,9 @@
 // The first administrator. With ADMIN_EMAIL (and ADMIN_PASSWORD) set, that account is created
 // or promoted at every start. With neither, the very first start of an empty database creates
 // admin@localhost with a random one-time password, which is returned for printing once.
-import type { Database } from '../../platform/database.ts';
+// Several instances may start at once against one database: whoever loses the race on the unique
+// email (or on the promotion) reports "unchanged" instead of failing the start.
+import { Prisma, type Database } from '../../platform/database.ts';
 import { generateSecret } from '../../platform/secrets.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 import type { PasswordHasher } from '../auth/password-hashing.ts';
@@ -25,19 +27,35 @@ export async function ensureAdmin(
   }
   const email = admin.email.toLowerCase();
   const existing = await db.prisma.user.findUnique({ where: { email } });
-  if (existing) {
-    if (existing.role === 'admin') return { email, action: 'unchanged' };
-    await db.prisma.$transaction(async (tx) => {
-      await tx.user.update({ where: { id: existing.id }, data: { role: 'admin' } });
-      await recordAudit(tx, { actor: { type: 'system' }, action: 'admin.bootstrap.promote', targetType: 'user', targetId: existing.id, details: { role: { from: existing.role, to: 'admin' } } });
-    });
-    return { email, action: 'promoted' };
-  }
+  if (existing) return promote(db, existing);
   const oneTimePassword = admin.password ? undefined : generateSecret(18);
   const passwordHash = await hasher.hash(admin.password ?? oneTimePassword!);
-  await db.prisma.$transaction(async (tx) => {
-    const user = await tx.user.create({ data: { email, passwordHash, role: 'admin', emailVerifiedAt: new Date() } });
-    await recordAudit(tx, { actor: { type: 'system' }, action: 'admin.bootstrap.create', targetType: 'user', targetId: user.id, details: { email } });
-  });
+  try {
+    await db.prisma.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { email, passwordHash, role: 'admin', emailVerifiedAt: new Date() } });
+      await recordAudit(tx, { actor: { type: 'system' }, action: 'admin.bootstrap.create', targetType: 'user', targetId: user.id, details: { email } });
+    });
+  } catch (error) {
+    // Another instance created this account between our lookup and our insert. Its password
+    // (printed by that instance, if generated) is the one that counts: ours was never stored.
+    if (isUniqueViolation(error)) return { email, action: 'unchanged' };
+    throw error;
+  }
   return { email, action: 'created', oneTimePassword };
+}
+
+async function promote(db: Database, user: { id: string; email: string; role: 'user' | 'admin' }): Promise<BootstrapResult> {
+  if (user.role === 'admin') return { email: user.email, action: 'unchanged' };
+  // Conditional update: of two instances promoting at once, only one changes the row and audits.
+  const promoted = await db.prisma.$transaction(async (tx) => {
+    const { count } = await tx.user.updateMany({ where: { id: user.id, role: { not: 'admin' } }, data: { role: 'admin' } });
+    if (count === 0) return false;
+    await recordAudit(tx, { actor: { type: 'system' }, action: 'admin.bootstrap.promote', targetType: 'user', targetId: user.id, details: { role: { from: user.role, to: 'admin' } } });
+    return true;
+  });
+  return { email: user.email, action: promoted ? 'promoted' : 'unchanged' };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
