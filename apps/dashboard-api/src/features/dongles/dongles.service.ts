@@ -14,7 +14,8 @@ import type { DongleView } from './dongles.schemas.ts';
 
 export type DonglesService = ReturnType<typeof createDonglesService>;
 
-async function loadView(client: Tx | Database['prisma'], id: string, viewerId: string): Promise<DongleView> {
+// Read after the commit: the row locks are not held while the view's relations load.
+async function loadView(client: Database['prisma'], id: string, viewerId: string): Promise<DongleView> {
   const dongle = await client.dongle.findUniqueOrThrow({ where: { id }, include: dongleViewInclude });
   return presentDongle(dongle, viewerId);
 }
@@ -46,13 +47,13 @@ export function createDonglesService(deps: { db: Database }) {
     },
 
     async rename(user: SessionUser, id: string, name: string | null, context: RequestContext): Promise<DongleView> {
-      return prisma.$transaction(async (tx) => {
+      await prisma.$transaction(async (tx) => {
         await lockOwnDongle(tx, user.id, { id });
         const before = await tx.dongle.findUniqueOrThrow({ where: { id }, select: { name: true } });
         await tx.dongle.update({ where: { id }, data: { name } });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'dongle.update', targetType: 'dongle', targetId: id, changes: changes(before, { name }), context });
-        return loadView(tx, id, user.id);
       });
+      return loadView(prisma, id, user.id);
     },
 
     /**
@@ -62,7 +63,7 @@ export function createDonglesService(deps: { db: Database }) {
      * agent reports it right now), otherwise 404, so the endpoint is no oracle for device ids.
      */
     async claim(user: SessionUser, deviceId: string, context: RequestContext): Promise<DongleView> {
-      return prisma.$transaction(async (tx) => {
+      const id = await prisma.$transaction(async (tx) => {
         const [claimed] = await tx.$queryRaw<Array<{ id: string }>>`
           UPDATE dongles d SET ownership_state = 'CLAIM_PENDING', owner_user_id = ${user.id}::uuid, updated_at = now()
           FROM agents a
@@ -72,7 +73,7 @@ export function createDonglesService(deps: { db: Database }) {
           RETURNING d.id::text AS id`;
         if (claimed) {
           await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'dongle.claim', targetType: 'dongle', targetId: claimed.id, details: { deviceId, to: 'CLAIM_PENDING' }, context });
-          return loadView(tx, claimed.id, user.id);
+          return claimed.id;
         }
         const [seen] = await tx.$queryRaw<Array<{ owner: string | null; possessed: boolean }>>`
           SELECT d.owner_user_id::text AS owner,
@@ -85,24 +86,25 @@ export function createDonglesService(deps: { db: Database }) {
         }
         throw notFound('Dongle');
       });
+      return loadView(prisma, id, user.id);
     },
 
     /** CLAIM_PENDING/CLAIMED_ACTIVE → RELEASE_PENDING; the dongle leaves its group now. */
     async release(user: SessionUser, id: string, context: RequestContext): Promise<DongleView> {
-      return prisma.$transaction(async (tx) => {
+      await prisma.$transaction(async (tx) => {
         const dongle = await lockOwnDongle(tx, user.id, { id });
         const to = assertTransition('release', dongle.state);
         const actor = { type: 'user', id: user.id } as const;
         const groupId = await dissolveGroupOf(tx, id, { actor, reason: 'dongle_released', context });
         await tx.dongle.update({ where: { id }, data: { ownershipState: to } });
         await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId }, context });
-        return loadView(tx, id, user.id);
       });
+      return loadView(prisma, id, user.id);
     },
 
     /** Admin: UNCLAIMED at once, whoever owns it; token, group and configuration destroyed. */
     async forceRelease(admin: SessionUser, id: string, context: RequestContext): Promise<DongleView> {
-      return prisma.$transaction(async (tx) => {
+      await prisma.$transaction(async (tx) => {
         const dongle = await lockDongle(tx, { id });
         if (!dongle) throw notFound('Dongle');
         if (dongle.state === 'UNCLAIMED') throw conflict('invalid_state', 'The dongle is already UNCLAIMED.');
@@ -117,8 +119,8 @@ export function createDonglesService(deps: { db: Database }) {
           details: { deviceId: dongle.deviceId, from: dongle.state, to, previousOwnerUserId: dongle.ownerUserId, ...stripped },
           context,
         });
-        return loadView(tx, id, admin.id);
       });
+      return loadView(prisma, id, admin.id);
     },
   };
 }
