@@ -29,7 +29,7 @@ function pgError(error: unknown): { code?: string; constraint?: string } {
 }
 
 /** Unique violation (a dongle already grouped, in a race) → 409; CHECK a <> b → 422. */
-function mapConstraintViolation(error: unknown): unknown {
+export function mapConstraintViolation(error: unknown): unknown {
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return alreadyGrouped();
   const { code, constraint } = pgError(error);
   if (code === '23505') return alreadyGrouped();
