@@ -25,24 +25,27 @@ export const DONGLE_REPORT_WINDOW = '5 minutes';
  * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle.
  */
 export const CLAIM_SQL = `
-UPDATE commands c
-   SET status = 'DELIVERED', agent_id = $1, delivered_at = now(), updated_at = now()
-  FROM (
-    SELECT q.id, d.device_id
-      FROM dongles d
-      JOIN commands q ON q.dongle_id = d.id
-     WHERE d.last_seen_agent_id = $1
-       AND d.owner_user_id = $2
-       AND d.ownership_state = 'CLAIMED_ACTIVE'
-       AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
-       AND q.status = 'QUEUED'
-       AND q.expires_at > now()
-     ORDER BY q.created_at, q.id
-     LIMIT $3
-     FOR UPDATE OF q SKIP LOCKED
-  ) picked
- WHERE c.id = picked.id
-RETURNING c.*, picked.device_id`;
+WITH picked AS (
+  SELECT q.id, d.device_id
+    FROM dongles d
+    JOIN commands q ON q.dongle_id = d.id
+   WHERE d.last_seen_agent_id = $1
+     AND d.owner_user_id = $2
+     AND d.ownership_state = 'CLAIMED_ACTIVE'
+     AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
+     AND q.status = 'QUEUED'
+     AND q.expires_at > now()
+   ORDER BY q.created_at, q.id
+   LIMIT $3
+   FOR UPDATE OF q SKIP LOCKED
+), delivered AS (
+  UPDATE commands c
+     SET status = 'DELIVERED', agent_id = $1, delivered_at = now(), updated_at = now()
+    FROM picked
+   WHERE c.id = picked.id
+  RETURNING c.*, picked.device_id
+)
+SELECT * FROM delivered ORDER BY created_at, id`;
 
 /**
  * Records an agent's result in one statement when the command is still DELIVERED to it and
@@ -76,9 +79,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
 
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
     const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
-    return rows
-      .map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
   }
 
   /**

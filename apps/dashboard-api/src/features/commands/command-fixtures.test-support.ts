@@ -2,6 +2,8 @@
 // agent, and dongles that agent reports, CLAIMED_ACTIVE.
 import { createAgent, createDongle, createLoggedInUser } from '../../../test/support/factories.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
+import type { BackgroundWorker } from '../../platform/lifecycle.ts';
+import { CommandNotifier } from './command-notifier.ts';
 
 export async function createFleet(app: TestApp, options: { dongles?: number; agents?: number } = {}) {
   const operator = await createLoggedInUser(app.db, app.url);
@@ -21,3 +23,20 @@ export async function createFleet(app: TestApp, options: { dongles?: number; age
 }
 
 export type Fleet = Awaited<ReturnType<typeof createFleet>>;
+
+/** The app's one LISTEN connection (a Lifecycle worker), for tests that watch waiting polls. */
+export function notifierOf(app: TestApp): CommandNotifier {
+  const workers = (app.server.app.lifecycle as unknown as { workers: BackgroundWorker[] }).workers;
+  const notifier = workers.find((worker) => worker.name === 'command-notifier');
+  if (!(notifier instanceof CommandNotifier)) throw new Error('no command notifier registered');
+  return notifier;
+}
+
+/** GET /api/agent/commands as an agent. */
+export function pollAs(app: TestApp, authorization: string, wait = 0, limit?: number) {
+  return app.http.get(`/api/agent/commands?wait=${wait}${limit ? `&limit=${limit}` : ''}`).set('Authorization', authorization);
+}
+
+export function postResult(app: TestApp, authorization: string, commandId: string, body: unknown) {
+  return app.http.post(`/api/agent/commands/${commandId}/result`).set('Authorization', authorization).send(body as object);
+}

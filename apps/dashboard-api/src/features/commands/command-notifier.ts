@@ -34,6 +34,7 @@ export class CommandNotifier implements BackgroundWorker {
   private backoffMs: number;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
+  private pid: number | undefined;
 
   constructor(private readonly options: CommandNotifierOptions) {
     this.backoffMs = options.minBackoffMs ?? 100;
@@ -87,9 +88,9 @@ export class CommandNotifier implements BackgroundWorker {
     return count;
   }
 
-  /** For tests: drop the LISTEN connection as a network failure would. */
-  simulateConnectionLoss(): void {
-    this.client?.emit('error', new Error('simulated connection loss'));
+  /** The listening backend's pid while connected (tests terminate it to prove the reconnect). */
+  get backendPid(): number | undefined {
+    return this.connected ? this.pid : undefined;
   }
 
   private wakeUser(userId: string): void {
@@ -130,6 +131,7 @@ export class CommandNotifier implements BackgroundWorker {
       try {
         await client.connect();
         await client.query(`LISTEN ${COMMANDS_CHANNEL}`);
+        this.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
       } catch (error) {
         onLost(error as Error);
         return;
