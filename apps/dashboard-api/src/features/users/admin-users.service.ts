@@ -66,7 +66,8 @@ export function createAdminUsersService({ db }: { db: Database }) {
           action: 'admin.user_update',
           targetType: 'user',
           targetId: userId,
-          details: { changes: changes(before, patch), sessionsEnded, agentTokensRevoked },
+          // "agentAccessRevoked" counts agent tokens (a key containing "token" would be scrubbed).
+          details: { changes: changes(before, patch), sessionsEnded, agentAccessRevoked: agentTokensRevoked },
           context,
         });
         return presentUser(updated);
