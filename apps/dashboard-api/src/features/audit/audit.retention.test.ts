@@ -15,7 +15,7 @@ afterAll(() => db.close());
 describe('audit_logs is append-only', () => {
   let id: string;
   beforeAll(async () => {
-    [id] = await insertAuditRows(db.pool, [{ actorId: randomUUID(), action: 'test.append_only' }]);
+    id = (await insertAuditRows(db.pool, [{ actorId: randomUUID(), action: 'test.append_only' }]))[0]!;
   });
 
   it('refuses UPDATE', async () => {
