@@ -5,14 +5,26 @@
 //   release ack     – the dongle wiped it: RELEASE_PENDING → UNCLAIMED, token row destroyed.
 // Another user's agent, or a dongle nobody owns, is a 404.
 import type { Database } from '../../platform/database.ts';
-import { conflict } from '../../platform/errors.ts';
+import { AppError, conflict } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { lockOwnDongle } from './dongle-lock.ts';
 import { assertTransition } from './dongle-state.ts';
 import { stripOwnership } from './dongles.service.ts';
 import { rowToSealed, sealedToRow } from './sealed-rows.ts';
-import { generateDongleToken, type DongleTokenKeyRing } from './token-crypto.ts';
+import { generateDongleToken, TokenDecryptError, UnknownKeyVersionError, type DongleTokenKeyRing } from './token-crypto.ts';
+
+/** A row that does not decrypt (tampered, or its key left the ring) is our fault, and a loud one. */
+function openToken(ring: DongleTokenKeyRing, dongleId: string, row: Parameters<typeof rowToSealed>[0]): Buffer {
+  try {
+    return ring.decrypt(dongleId, rowToSealed(row));
+  } catch (error) {
+    if (error instanceof TokenDecryptError || error instanceof UnknownKeyVersionError) {
+      throw new AppError(500, 'dongle_token_unreadable', "The dongle's stored token cannot be decrypted; an administrator must force-release the dongle.");
+    }
+    throw error;
+  }
+}
 
 export type DongleTokensService = ReturnType<typeof createDongleTokensService>;
 
@@ -36,7 +48,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
         if (!sealed) {
           sealed = await tx.dongleToken.create({ data: { dongleId: dongle.id, ...sealedToRow(ring.encrypt(dongle.id, generateDongleToken())) } });
         }
-        const token = ring.decrypt(dongle.id, rowToSealed(sealed));
+        const token = openToken(ring, dongle.id, sealed);
         await recordAudit(tx, {
           actor: { type: 'agent', id: agent.id },
           action: 'dongle.token.exchange',

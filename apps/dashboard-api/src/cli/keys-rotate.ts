@@ -1,0 +1,84 @@
+// npm run keys:rotate [-- --batch-size N]
+// Re-encrypts every dongle token under the newest key of DONGLE_TOKEN_KEYS (development: the
+// ring under DATA_DIR). Runbook in doc/fleet.md: add the new key with a higher version, restart
+// every instance, run this, check "remaining 0", and only then drop the old key.
+// Exit codes: 0 done, 1 some tokens could not be decrypted (listed), 2 bad arguments.
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { provisionDatabase } from '../db/provision.ts';
+import { keyRingSpec } from '../features/dongles/key-ring.ts';
+import { keyRingFromSpec, type DongleTokenKeyRing } from '../features/dongles/token-crypto.ts';
+import { DEFAULT_ROTATION_BATCH_SIZE, rotateDongleTokens } from '../features/dongles/token-rotation.ts';
+import { connectDatabase, type Database } from '../platform/database.ts';
+import { createLogger } from '../platform/logger.ts';
+
+const USAGE = `usage: npm run keys:rotate [-- --batch-size N]
+  --batch-size  tokens per transaction (default ${DEFAULT_ROTATION_BATCH_SIZE})`;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Runs the command; returns the exit code. Tests pass their own database, ring and output. */
+export async function runKeysRotate(argv: string[], deps: { db?: Database; keyRing?: DongleTokenKeyRing; io?: CliIo } = {}): Promise<number> {
+  const io = deps.io ?? { out: (line) => console.log(line), err: (line) => console.error(line) };
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } } }));
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const batchSize = values['batch-size'] === undefined ? DEFAULT_ROTATION_BATCH_SIZE : Number(values['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    io.err(`--batch-size must be a positive integer.\n${USAGE}`);
+    return 2;
+  }
+
+  const logger = createLogger({ level: 'warn' });
+  let db = deps.db;
+  let ring = deps.keyRing;
+  let provisioned: Awaited<ReturnType<typeof provisionDatabase>> | undefined;
+  if (!db || !ring) {
+    const config = loadConfig();
+    ring ??= keyRingFromSpec(keyRingSpec(config));
+    if (!db) {
+      provisioned = await provisionDatabase(config, logger);
+      db = connectDatabase({ url: provisioned.url, poolMax: 2, logger });
+    }
+  }
+  try {
+    io.out(`re-encrypting dongle tokens under key version ${ring.currentVersion} (ring has ${ring.versions.join(', ')})`);
+    const result = await rotateDongleTokens(db, ring, {
+      batchSize,
+      onBatch: ({ batch, rotated, failed }) => io.out(`  batch ${batch}: ${rotated} re-encrypted so far, ${failed} failed`),
+    });
+    io.out(`done: ${result.rotated} re-encrypted in ${result.batches} batch(es), ${result.failed} failed, ${result.remaining} remaining under older keys; recorded as dongle_tokens.rotate.`);
+    if (result.failed > 0) {
+      io.err(`could not decrypt the tokens of these dongles (tampered, or their key is missing from the ring): ${result.failedDongleIds.join(', ')}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    if (!deps.db) {
+      await db.close();
+      await provisioned?.stop();
+    }
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runKeysRotate(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
