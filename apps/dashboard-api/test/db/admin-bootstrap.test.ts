@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { applyMigrations } from '../../src/db/migrator.ts';
-import { ensureAdmin } from '../../src/features/users/admin-bootstrap.ts';
+import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from '../../src/features/users/admin-bootstrap.ts';
 import { connectDatabase, type Database } from '../../src/platform/database.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createScratchDatabase } from '../support/scratch-database.ts';
@@ -50,7 +50,7 @@ describe('ensureAdmin started by two instances at once', () => {
     expect(await db.prisma.auditLog.count({ where: { action: 'admin.bootstrap.promote', targetId: user.id } })).toBe(1);
   });
 
-  it('on an empty database, creates one admin@localhost and returns only that one-time password', async () => {
+  it('on an empty database, creates one default admin and returns only that one-time password', async () => {
     // "Is there any admin?" is a whole-database question: ask it of a database of our own.
     const scratch = await createScratchDatabase('admin_race');
     cleanups.push(() => scratch.drop());
@@ -60,9 +60,9 @@ describe('ensureAdmin started by two instances at once', () => {
     const created = results.find((r) => r?.action === 'created');
     const other = results.find((r) => r !== created);
     expect(created?.oneTimePassword).toEqual(expect.any(String));
-    expect(other).toEqual({ email: 'admin@localhost', action: 'unchanged' });
+    expect(other).toEqual({ email: DEFAULT_ADMIN_EMAIL, action: 'unchanged' });
 
-    const stored = await instance(scratch.url).prisma.user.findUniqueOrThrow({ where: { email: 'admin@localhost' } });
+    const stored = await instance(scratch.url).prisma.user.findUniqueOrThrow({ where: { email: DEFAULT_ADMIN_EMAIL } });
     expect(await sharedHasher.verify(stored.passwordHash, created!.oneTimePassword!)).toBe(true);
   });
 });

@@ -1,12 +1,18 @@
 // The first administrator. With ADMIN_EMAIL (and ADMIN_PASSWORD) set, that account is created
 // or promoted at every start. With neither, the very first start of an empty database creates
-// admin@localhost with a random one-time password, which is returned for printing once.
+// DEFAULT_ADMIN_EMAIL with a random one-time password, which is returned for printing once.
 // Several instances may start at once against one database: whoever loses the race on the unique
 // email (or on the promotion) reports "unchanged" instead of failing the start.
 import { Prisma, type Database } from '../../platform/database.ts';
 import { generateSecret } from '../../platform/secrets.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 import type { PasswordHasher } from '../auth/password-hashing.ts';
+
+/**
+ * The first start's administrator when ADMIN_EMAIL is unset. It must pass the login form's email
+ * validation (zod's z.email() wants a dotted domain, so `admin@localhost` could never log in).
+ */
+export const DEFAULT_ADMIN_EMAIL = 'admin@fleet.local';
 
 export interface BootstrapResult {
   email: string;
@@ -23,7 +29,7 @@ export async function ensureAdmin(
   if (!admin) {
     const anyAdmin = await db.prisma.user.findFirst({ where: { role: 'admin' }, select: { id: true } });
     if (anyAdmin) return undefined;
-    admin = { email: 'admin@localhost', password: undefined };
+    admin = { email: DEFAULT_ADMIN_EMAIL, password: undefined };
   }
   const email = admin.email.toLowerCase();
   const existing = await db.prisma.user.findUnique({ where: { email } });
