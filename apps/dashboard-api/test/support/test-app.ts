@@ -1,5 +1,6 @@
 // A real server on port 0 over the shared test database, with a real pg pool and real argon2.
 // Log lines are captured in memory so tests can assert what was (not) logged.
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { inject } from 'vitest';
@@ -36,6 +37,9 @@ const TEST_ENV = {
   // Test apps share one outbox: a sender in every app would take other files' emails. Tests
   // read the outbox rows; the email tests start their own sender.
   EMAIL_SENDER_ENABLED: 'false',
+  // A random dongle-token key per test process, so no test writes a development key ring into
+  // the developer's DATA_DIR.
+  DONGLE_TOKEN_KEYS: `1:${randomBytes(32).toString('base64')}`,
 };
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
