@@ -103,11 +103,32 @@ export async function applyMigrations(databaseUrl: string, options: MigrateOptio
       return appliedMigrationNames;
     } catch (error) {
       if (error instanceof MigrationError) throw error;
-      throw new MigrationError(`Migration failed: ${engineMessage(error)}`);
+      throw applyFailure(engineMessage(error));
     } finally {
       await engine.close();
     }
   });
+}
+
+/**
+ * The engine reports a failing script as "external connector error", the database's reason, then
+ * a span trace naming the migration (`migration_name="…"`). Keep the reason and the name, and say
+ * what state the database is in and what to do next.
+ */
+function applyFailure(message: string): MigrationError {
+  const name = /migration_name="([^"]+)"/.exec(message)?.[1];
+  const reason = message
+    .split('\n')
+    .filter((line) => !/^\s+(\d+:|with |at )/.test(line) && line.trim() && line.trim() !== 'external connector error')
+    .join(' ')
+    .trim();
+  if (!name) return new MigrationError(`Migration failed: ${reason}`);
+  return new MigrationError(
+    `Migration ${name} failed: ${reason}. It is recorded as failed in _prisma_migrations; its script ran as one ` +
+      'transaction, so none of it is applied (unless the script has its own BEGIN/COMMIT). Migrations before it stay applied. ' +
+      `Fix its migration.sql (or the data it tripped on), then: npm run db:migrate -- --rolled-back ${name} && npm run db:migrate ` +
+      '(doc/migrations.md, "A failed migration").',
+  );
 }
 
 export interface MigrationStatus {

@@ -80,8 +80,8 @@ describe('applyMigrations', () => {
 
     const failure = await applyMigrations(scratch.url, { migrationsDir: dir }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(MigrationError);
-    expect((failure as Error).message).toContain(broken);
-    expect((failure as Error).message).toContain('no_such_table');
+    expect((failure as Error).message).toMatch(new RegExp(`^Migration ${broken} failed: .*no_such_table`));
+    expect((failure as Error).message).toContain(`--rolled-back ${broken}`);
 
     const rows = await bookkeeping(scratch.url);
     expect(rows.filter((r) => r.finished_at !== null).map((r) => r.migration_name)).toEqual(realMigrations);
