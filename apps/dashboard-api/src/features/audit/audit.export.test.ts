@@ -164,7 +164,31 @@ describe('export of 100,000 rows', () => {
 
     await eventually(async () => pool.idleCount === pool.totalCount && (await exportsRunning()) === 0);
     expect(pool.waitingCount).toBe(0);
+    // It stopped where the client left, rather than reading the rest of the cursor into the void.
+    const requestId = response.headers['x-request-id'];
+    const ended = () => app.logs.map((line) => JSON.parse(line)).find((entry) => entry.requestId === requestId && entry.msg === 'download ended');
+    await eventually(() => ended() !== undefined);
+    expect(ended()).toMatchObject({ complete: false });
     // The released connection still works.
     expect((await pool.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+  });
+
+  it('answers 429 while two exports are already streaming, and frees the slots when they end', async () => {
+    const openPaused = async () => {
+      const request = http.get(exportUrl({ format: 'ndjson', actorId: actor }), { headers: { cookie: admin.cookie } });
+      request.on('error', () => undefined);
+      const response = await new Promise<http.IncomingMessage>((resolve) => request.on('response', resolve));
+      response.pause();
+      return request;
+    };
+    const running = [await openPaused(), await openPaused()];
+    const refused = await admin.agent.get('/api/admin/audit-logs/export').query({ actorId: actor });
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('10');
+
+    for (const request of running) request.destroy();
+    await eventually(() => app.db.pool.idleCount === app.db.pool.totalCount);
+    const small = await download(exportUrl({ format: 'csv', actorId: randomUUID() }), admin.cookie);
+    expect(small.status).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 // The admin audit review: a filtered, keyset-paginated list and a streamed export. Callers are
 // admins (the route's guard); the export is itself audited.
 import type { Database } from '../../platform/database.ts';
+import { tooManyRequests } from '../../platform/errors.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { encodeCursor } from './audit.cursor.ts';
 import { exportFormats, presentAuditLog } from './audit.presenter.ts';
@@ -29,8 +30,24 @@ async function* exportChunks(repository: AuditRepository, filters: AuditFilters,
   if (header) yield header; // a CSV with no rows still has its header
 }
 
-export function createAuditReview({ db }: { db: Database }) {
+/**
+ * Each running export holds a pool connection for as long as its client reads; a cap keeps a few
+ * slow downloads from starving every other request of this process.
+ */
+export const MAX_CONCURRENT_EXPORTS = 2;
+
+export function createAuditReview({ db, maxConcurrentExports = MAX_CONCURRENT_EXPORTS }: { db: Database; maxConcurrentExports?: number }) {
   const repository = createAuditRepository(db.pool);
+  let running = 0;
+  // The slot is given back when the chunks end, fail or are closed (streamDownload always
+  // starts them, so their `finally` runs).
+  async function* holdingSlot(chunks: AsyncGenerator<string, void, undefined>): AsyncGenerator<string, void, undefined> {
+    try {
+      yield* chunks;
+    } finally {
+      running--;
+    }
+  }
   return {
     async list(query: AuditListQuery): Promise<{ items: AuditLogView[]; nextCursor: string | null }> {
       const { cursor, limit, ...filters } = query;
@@ -44,18 +61,25 @@ export function createAuditReview({ db }: { db: Database }) {
     /** Records the export (even one the client abandons), then hands back its chunks to stream. */
     async export(admin: SessionUser, query: AuditExportQuery, context: RequestContext): Promise<AuditExport> {
       const { format, ...filters } = query;
-      await recordAudit(db.prisma, {
-        actor: { type: 'user', id: admin.id },
-        action: 'audit.export',
-        details: { format, filters: describeFilters(filters) },
-        context,
-      });
+      if (running >= maxConcurrentExports) throw tooManyRequests(10, 'Too many audit exports are running; try again shortly.');
+      running++;
+      try {
+        await recordAudit(db.prisma, {
+          actor: { type: 'user', id: admin.id },
+          action: 'audit.export',
+          details: { format, filters: describeFilters(filters) },
+          context,
+        });
+      } catch (error) {
+        running--;
+        throw error;
+      }
       const stamp = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
       return {
         format,
         contentType: exportFormats[format].contentType,
         filename: `audit-logs-${stamp}.${exportFormats[format].extension}`,
-        chunks: exportChunks(repository, filters, format),
+        chunks: holdingSlot(exportChunks(repository, filters, format)),
       };
     },
   };

@@ -24,23 +24,23 @@ function writable(res: Response): Promise<void> {
 }
 
 export async function streamDownload(res: Response, chunks: AsyncGenerator<string, void, undefined>, download: Download, logger: Logger): Promise<void> {
-  let gone = false;
-  res.on('close', () => {
-    gone = !res.writableFinished;
-  });
+  // `res.destroyed` turns true when the client goes away (its 'close'), including while the
+  // export was being prepared, before this function ran.
+  let bytes = 0;
   try {
     // The first chunk is read before any header: a query that fails at once is still a clean
     // JSON error from the error middleware.
     let next = await chunks.next();
+    if (res.destroyed) return;
     res.status(200);
     res.setHeader('Content-Type', download.contentType);
     res.setHeader('Content-Disposition', `attachment; filename="${download.filename}"`);
-    res.flushHeaders();
-    for (; !next.done && !gone; next = await chunks.next()) {
-      if (!res.write(next.value)) await writable(res);
-      if (gone) break;
+    for (; !next.done && !res.destroyed; next = await chunks.next()) {
+      bytes += Buffer.byteLength(next.value);
+      if (!res.write(next.value) && !res.destroyed) await writable(res);
     }
-    if (!gone) res.end();
+    if (!res.destroyed) res.end();
+    logger.info({ requestId: res.locals.requestId, filename: download.filename, bytes, complete: next.done === true }, 'download ended');
   } catch (error) {
     if (!res.headersSent) throw error;
     // Mid-stream the status is already 200: cut the connection so the client sees a truncated
@@ -48,6 +48,7 @@ export async function streamDownload(res: Response, chunks: AsyncGenerator<strin
     logger.error({ err: error, requestId: res.locals.requestId }, 'audit export failed mid-stream');
     res.destroy(error as Error);
   } finally {
+    // Closes the database cursor and returns its connection, however the loop ended.
     await chunks.return(undefined);
   }
 }
