@@ -10,7 +10,7 @@ import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal, SessionUser } from '../auth/principal.ts';
 import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-sightings.ts';
-import { touchAgentLastSeen } from './agent-presence.ts';
+import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
 import { presentAgent } from './agents.presenter.ts';
 import type { AgentView, EnrollBody, HeartbeatBody } from './agents.schemas.ts';
 
@@ -82,7 +82,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
     async heartbeat(agent: AgentPrincipal, input: HeartbeatBody, context: RequestContext) {
       await touchAgentLastSeen(prisma, agent, { pollIntervalMs, version: input.version });
       const reported: ReportedDongle[] = input.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion ?? null }));
-      const owned = await recordDongleSightings(prisma, agent, reported, { throttleMs: pollIntervalMs / 2, context });
+      const owned = await recordDongleSightings(prisma, agent, reported, { throttleMs: lastSeenThrottleMs(pollIntervalMs), context });
       return { pollIntervalSeconds: Math.round(pollIntervalMs / 1000), dongles: owned };
     },
 
