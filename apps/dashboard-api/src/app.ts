@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): App {
   const { config, logger, db } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const readiness = deps.readiness ?? { draining: false };
-  const hasher = deps.hasher ?? new PasswordHasher();
+  const hasher = deps.hasher ?? PasswordHasher.fromConfig(config);
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const openapi = new OpenApiRegistry();
   const guards = createGuards(db);

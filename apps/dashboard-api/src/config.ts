@@ -62,6 +62,14 @@ const envSchema = z
     COMMAND_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
     /** How often the sweeper applies EXPIRED / TIMED_OUT to overdue commands. */
     COMMAND_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
+    // Password hashing (§6): argon2id, never below m=19 MiB, t=2, p=1.
+    ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (19 MiB)').default(19_456),
+    ARGON2_TIME_COST: z.coerce.number().int().min(2, 'must be at least 2').default(2),
+    ARGON2_PARALLELISM: positiveInt.default(1),
+    /** Hashes computed at once; unset: one fewer than the CPU cores (at least one). */
+    ARGON2_MAX_CONCURRENT: positiveInt.optional(),
+    /** Hashes waiting for a slot; beyond it requests get 503 server_busy at once. */
+    ARGON2_MAX_QUEUED: z.coerce.number().int().min(0).default(32),
     // Rate limits (§6), held in PostgreSQL so they hold across instances.
     /** Failed logins per account before a lockout. */
     RATE_LIMIT_LOGIN_ACCOUNT: rateRule('10/900'),
@@ -111,6 +119,7 @@ export interface Config {
   agentPollIntervalMs: number;
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
   rateLimits: RateLimits;
+  passwordHashing: { memoryCost: number; timeCost: number; parallelism: number; maxConcurrent: number | undefined; maxQueued: number };
 }
 
 export interface RateLimitSetting {
@@ -173,6 +182,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
     commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),
+    passwordHashing: Object.freeze({
+      memoryCost: env.ARGON2_MEMORY_KIB,
+      timeCost: env.ARGON2_TIME_COST,
+      parallelism: env.ARGON2_PARALLELISM,
+      maxConcurrent: env.ARGON2_MAX_CONCURRENT,
+      maxQueued: env.ARGON2_MAX_QUEUED,
+    }),
     rateLimits: Object.freeze({
       loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
       loginIp: env.RATE_LIMIT_LOGIN_IP,

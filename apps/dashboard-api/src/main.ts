@@ -33,7 +33,7 @@ async function main() {
   }
 
   const db = connectDatabase({ url: database.url, poolMax: config.databasePoolMax, logger });
-  const hasher = new PasswordHasher();
+  const hasher = PasswordHasher.fromConfig(config);
   const sessionSecret = config.sessionSecret ?? loadOrCreateDevSecret(config.dataDir, 'session');
   const admin = await ensureAdmin(db, hasher, config.admin);
   if (admin && admin.action !== 'unchanged') logger.info({ email: admin.email, action: admin.action }, 'administrator account ready');

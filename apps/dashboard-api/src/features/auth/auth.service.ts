@@ -10,6 +10,7 @@ import { sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../email/templates.ts';
+import { findUserByEmail, recordSuccessfulLogin } from './login.repository.ts';
 import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken, redeemVerificationToken } from './one-time-tokens.ts';
 import type { PasswordHasher } from './password-hashing.ts';
 import { normalizePassword } from './password-policy.ts';
@@ -95,7 +96,7 @@ export function createAuthService({ db, hasher, config, logger }: AuthServiceDep
      */
     async authenticate(email: string, rawPassword: string, context: RequestContext) {
       const password = normalizePassword(rawPassword);
-      const user = await db.prisma.user.findUnique({ where: { email } });
+      const user = await findUserByEmail(db, email);
       const actor = user ? ({ type: 'user', id: user.id } as const) : anonymous;
       const lock = await loginFailures.peek(email);
       if (!lock.allowed) {
@@ -114,11 +115,7 @@ export function createAuthService({ db, hasher, config, logger }: AuthServiceDep
       }
       // A hash made with weaker parameters than today's is replaced while we know the password.
       const rehash = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;
-      return db.prisma.$transaction(async (tx) => {
-        const updated = await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date(), ...(rehash ? { passwordHash: rehash } : {}) } });
-        await recordAudit(tx, { actor, action: 'auth.login', targetType: 'user', targetId: user.id, details: rehash ? { rehashed: true } : undefined, context });
-        return updated;
-      });
+      return recordSuccessfulLogin(db, user.id, { rehash, context });
     },
 
     async recordLogout(userId: string, context: RequestContext) {

@@ -1,7 +1,9 @@
 // argon2id hashing with the §6 floor (m=19 MiB, t=2, p=1). Verification runs behind a small
 // concurrency limit with a bounded queue: a login storm waits its turn or is refused at once,
 // instead of starving every other request of CPU.
+import os from 'node:os';
 import argon2 from 'argon2';
+import type { Config } from '../../config.ts';
 import { serviceUnavailable } from '../../platform/errors.ts';
 
 export interface Argon2Params {
@@ -11,6 +13,17 @@ export interface Argon2Params {
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export interface HashingLimits {
+  maxConcurrent: number;
+  maxQueued: number;
+}
+
+/**
+ * One core fewer than the machine has (at least one): hashing never takes every core, so the
+ * event loop and the database keep one for other requests during a login storm.
+ */
+export const defaultHashingLimits = (): HashingLimits => ({ maxConcurrent: Math.max(1, os.availableParallelism() - 1), maxQueued: 32 });
 
 export class ConcurrencyLimiter {
   private active = 0;
@@ -47,9 +60,18 @@ export class PasswordHasher {
 
   constructor(
     readonly params: Argon2Params = DEFAULT_ARGON2,
-    limits = { maxConcurrent: 2, maxQueued: 32 },
+    readonly limits: HashingLimits = defaultHashingLimits(),
   ) {
     this.limiter = new ConcurrencyLimiter(limits.maxConcurrent, limits.maxQueued);
+    // Made now, so the first unknown email does not pay for it (and does not stand out).
+    this.dummyHash = argon2.hash('dummy-password-for-timing', { type: argon2.argon2id, ...this.params });
+    this.dummyHash.catch(() => undefined);
+  }
+
+  static fromConfig(config: Pick<Config, 'passwordHashing'>): PasswordHasher {
+    const { memoryCost, timeCost, parallelism, maxConcurrent, maxQueued } = config.passwordHashing;
+    const defaults = defaultHashingLimits();
+    return new PasswordHasher({ memoryCost, timeCost, parallelism }, { maxConcurrent: maxConcurrent ?? defaults.maxConcurrent, maxQueued });
   }
 
   hash(password: string): Promise<string> {
@@ -63,8 +85,8 @@ export class PasswordHasher {
     return ok && storedHash !== null;
   }
 
-  /** True when a stored hash is weaker than the current parameters (rehash at next login). */
+  /** True when a stored hash is not argon2id with the current parameters (rehash at next login). */
   needsRehash(storedHash: string): boolean {
-    return argon2.needsRehash(storedHash, { ...this.params });
+    return !storedHash.startsWith('$argon2id$') || argon2.needsRehash(storedHash, { ...this.params });
   }
 }

@@ -6,6 +6,7 @@
 //   write on every request. The idle deadline therefore has that much slack.
 import connectPgSimple from 'connect-pg-simple';
 import session, { type SessionData } from 'express-session';
+import type { Request } from 'express';
 import type pg from 'pg';
 
 declare module 'express-session' {
@@ -59,6 +60,17 @@ export class FleetSessionStore extends PgStore {
         sess.refreshedAt = now;
         callback?.();
       }, (error: unknown) => callback?.(error));
+  }
+
+  /**
+   * Only sessions with a user are ever stored, so a pre-login session has no row to delete:
+   * skip the DELETE that express-session would send before issuing the new id. A session that
+   * was logged in (a re-login) is destroyed as usual, so its old id dies.
+   */
+  override regenerate(req: Request, callback: (error?: unknown) => void): void {
+    if (req.session?.userId) return super.regenerate(req, callback);
+    (this as unknown as { generate(req: Request): void }).generate(req);
+    callback();
   }
 
   override touch(sid: string, sess: SessionData, callback?: Callback): void {
