@@ -9,6 +9,7 @@
 //     must not starve other requests).
 import { fork, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { BenchContext } from './run.ts';
@@ -135,6 +136,7 @@ export default async function loginBench(ctx: BenchContext): Promise<string> {
     const loginBody = JSON.stringify({ email: ready.email, password: ready.password });
     const json = { 'content-type': 'application/json' };
 
+    const loadBefore = os.loadavg()[0]!;
     ctx.log('  warm-up');
     await autocannon({ url: `${ready.url}/api/auth/login`, method: 'POST', headers: json, body: loginBody, connections: 2, duration: 2 });
     await autocannon({ url: `${ready.baselineUrl}/verify`, method: 'POST', headers: json, body: loginBody, connections: 2, duration: 2 });
@@ -161,6 +163,7 @@ export default async function loginBench(ctx: BenchContext): Promise<string> {
       run({ url: `${ready.url}/api/auth/login`, method: 'POST', headers: json, body: loginBody, connections: STORM_CONNECTIONS }).then(summary),
     ]);
 
+    const loadAfter = os.loadavg()[0]!;
     const ratio = login.okPerSecond / baseline.okPerSecond;
     const p99Factor = stormed.p99 / Math.max(quiet.p99, 1);
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
@@ -169,6 +172,7 @@ export default async function loginBench(ctx: BenchContext): Promise<string> {
       '',
       `Real server in a child process, autocannon in the parent. Throughput: ${ROUNDS} alternating rounds of ${ROUND_S} s each for the baseline and login; p99: ${DURATION_S} s runs. Hashing: ${ready.argon2}; limiter: ${ready.limiter}.`,
       'Login limits enabled but set far above the load, so their counters are paid for.',
+      `Machine load average (1 min) ${fmt(loadBefore, 2)} before, ${fmt(loadAfter, 2)} after, on ${os.availableParallelism()} cores: anything above the core count means other work competed for the CPU and the ratios below are pessimistic.`,
       '',
       '| measurement | successful req/s | non-2xx | p50 ms | p99 ms |',
       '|---|---:|---:|---:|---:|',
