@@ -1,4 +1,5 @@
 // Agent routes: the long-poll hand-out and the result post (bearer token, no CSRF).
+import type { Response } from 'express';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import { requestContext } from '../audit/audit.writer.ts';
@@ -6,6 +7,15 @@ import { currentAgent } from '../auth/principal.ts';
 import { agentPollView, commandView, presentCommand, presentDelivered } from './command.presenter.ts';
 import { idParams, pollQuery, resultBody } from './commands.schemas.ts';
 import type { createAgentCommandService } from './agent-commands.service.ts';
+
+/** Ends a waiting poll on shutdown or when the agent hangs up (then nothing is claimed for it). */
+function waitSignal(res: Response, lifecycle: Lifecycle): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return AbortSignal.any([lifecycle.signal, gone.signal]);
+}
 
 export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: ReturnType<typeof createAgentCommandService>; lifecycle: Lifecycle }) {
   api.get(
@@ -18,12 +28,9 @@ export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: R
       query: pollQuery,
       responses: { 200: { description: 'Commands now DELIVERED to this agent (possibly none)', schema: agentPollView } },
     },
-    async (req, res) => {
-      // Ends the wait on shutdown or when the agent hangs up (then nothing is claimed for it).
-      const gone = new AbortController();
-      res.on('close', () => gone.abort());
-      const signal = AbortSignal.any([deps.lifecycle.signal, gone.signal]);
-      const commands = await deps.agentCommands.poll(currentAgent(res), { waitSeconds: res.locals.query.wait, limit: res.locals.query.limit }, signal);
+    async (_req, res) => {
+      const { wait, limit } = res.locals.query;
+      const commands = await deps.agentCommands.poll(currentAgent(res), { waitSeconds: wait, limit }, wait > 0 ? waitSignal(res, deps.lifecycle) : deps.lifecycle.signal);
       res.json({ commands: commands.map(presentDelivered) });
     },
   );

@@ -6,6 +6,7 @@
 // agent that can actually reach the dongle; if none can, it EXPIRES rather than being handed
 // to an agent that would have to fail it. Delivery is at most once (a REBOOT must not run
 // twice): a command marked DELIVERED whose response never reaches the agent TIMES OUT.
+import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
@@ -15,6 +16,7 @@ import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
+import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 /** How recently an agent must have reported a dongle to be handed its commands. */
 export const DONGLE_REPORT_WINDOW = '5 minutes';
@@ -112,12 +114,12 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   }
 
   async function postResult(agent: AgentPrincipal, commandId: string, input: ResultInput, context: RequestContext): Promise<Command> {
-    const outcome = await db.prisma.$transaction(async (tx) => {
+    const outcome = await inPgTransaction(db.pool, async (client) => {
       const params = [commandId, agent.id, input.status, input.result === undefined ? null : JSON.stringify(input.result), input.error ?? null];
-      const [updated] = await tx.$queryRawUnsafe<CommandRow[]>(RESULT_SQL, ...params);
+      const [updated] = (await client.query<CommandRow>(RESULT_SQL, params)).rows;
       if (updated) {
         const command = commandFromRow(updated);
-        await recordAudit(tx, {
+        await recordAudit(auditClient(client), {
           actor: { type: 'agent', id: agent.id },
           action: 'command.result',
           targetType: 'command',
@@ -125,10 +127,10 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
           details: { status: command.status, type: command.type, dongleId: command.dongleId },
           context,
         });
-        if (command.type === 'APPLY_CAN_CONFIG' && command.status === 'SUCCEEDED') await markConfigApplied(tx, command);
+        if (command.type === 'APPLY_CAN_CONFIG' && command.status === 'SUCCEEDED') await markConfigApplied(client, command);
         return { kind: 'recorded' as const, command };
       }
-      return resultOutcome(tx, agent, commandId, input);
+      return resultOutcome(client, agent, commandId, input);
     });
     switch (outcome.kind) {
       case 'recorded':
@@ -146,20 +148,22 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   return { claim, poll, postResult };
 }
 
-type Tx = Parameters<Parameters<Database['prisma']['$transaction']>[0]>[0];
-
 /** Why RESULT_SQL matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */
-async function resultOutcome(tx: Tx, agent: AgentPrincipal, commandId: string, input: ResultInput) {
-  const [row] = await tx.$queryRaw<(CommandRow & { overdue: boolean })[]>`
-    SELECT *, delivered_at + make_interval(secs => timeout_seconds) <= now() AS overdue
-      FROM commands WHERE id = ${commandId}::uuid FOR UPDATE`;
+async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, commandId: string, input: ResultInput) {
+  const [row] = (
+    await client.query<CommandRow & { overdue: boolean }>(
+      `SELECT *, delivered_at + make_interval(secs => timeout_seconds) <= now() AS overdue FROM commands WHERE id = $1 FOR UPDATE`,
+      [commandId],
+    )
+  ).rows;
   if (!row || row.agent_id !== agent.id) return { kind: 'not_found' as const };
   if (row.status === 'DELIVERED' && row.overdue) {
     // The sweeper has not got to it yet: apply the timeout here, the same way it would.
-    await tx.$executeRaw`
-      UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
-       WHERE id = ${commandId}::uuid`;
-    await recordAudit(tx, { actor: { type: 'system' }, action: 'command.timeout', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id } });
+    await client.query(
+      `UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now() WHERE id = $1`,
+      [commandId],
+    );
+    await recordAudit(auditClient(client), { actor: { type: 'system' }, action: 'command.timeout', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id } });
     return { kind: 'timed_out' as const };
   }
   const command = commandFromRow(row);
@@ -169,12 +173,13 @@ async function resultOutcome(tx: Tx, agent: AgentPrincipal, commandId: string, i
 }
 
 /** applied_version only moves up, and never past the version that exists. */
-async function markConfigApplied(tx: Tx, command: Command): Promise<void> {
+async function markConfigApplied(client: pg.PoolClient, command: Command): Promise<void> {
   const version = (command.payload as { version?: unknown } | null)?.version;
   if (typeof version !== 'number') return;
-  await tx.$executeRaw`
-    UPDATE can_configs SET applied_version = ${version}, updated_at = now()
-     WHERE dongle_id = ${command.dongleId}::uuid AND applied_version < ${version} AND version >= ${version}`;
+  await client.query(
+    `UPDATE can_configs SET applied_version = $2, updated_at = now() WHERE dongle_id = $1 AND applied_version < $2 AND version >= $2`,
+    [command.dongleId, version],
+  );
 }
 
 function waitFor(wakeup: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,185 @@
+// The baseline the command benches compare against: a bare node:http server with a pg pool
+// running the same SQL statements the app runs for each request (captured from the app's pg
+// traffic; the hand-out and result statements are imported from the service itself), with
+// none of the framework: no Express, no Prisma, no zod, no logging, no metrics.
+//
+//   GET  /agent/commands?limit=N          bearer auth (3 statements, as the guard) + hand-out
+//   POST /agent/commands/:id/result       bearer auth + BEGIN, result UPDATE, audit INSERT, COMMIT
+//   GET  /dongles                         signed session cookie + session + user + the 5 list statements
+//   POST /dongles/:id/commands            session + user + BEGIN, dongle check, INSERT, audit, NOTIFY, COMMIT
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { CLAIM_SQL, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
+
+export interface BaselineServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const AGENT_TOKEN_SQL = `SELECT "public"."agent_tokens"."id", "public"."agent_tokens"."revoked_at", "public"."agent_tokens"."agent_id" FROM "public"."agent_tokens" WHERE ("public"."agent_tokens"."token_hash" = $1 AND 1=1) LIMIT $2 OFFSET $3`;
+const AGENT_SQL = `SELECT "public"."agents"."id", "public"."agents"."user_id", "public"."agents"."revoked_at", "public"."agents"."last_seen_at" FROM "public"."agents" WHERE "public"."agents"."id" = $1 OFFSET $2`;
+const AGENT_USER_SQL = `SELECT "public"."users"."id", "public"."users"."status"::text FROM "public"."users" WHERE "public"."users"."id" IN ($1) OFFSET $2`;
+const SESSION_SQL = `SELECT sess FROM "sessions" WHERE sid = $1 AND expire >= to_timestamp($2)`;
+const USER_SQL = `SELECT "public"."users"."id", "public"."users"."email", "public"."users"."role"::text, "public"."users"."status"::text, "public"."users"."email_verified_at" FROM "public"."users" WHERE ("public"."users"."id" = $1 AND 1=1) LIMIT $2 OFFSET $3`;
+const AUDIT_SQL = `INSERT INTO "public"."audit_logs" ("actor_type","actor_id","action","target_type","target_id","result","ip","user_agent","details","created_at") VALUES (CAST($1::text AS "public"."actor_type"),$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "public"."audit_logs"."id", "public"."audit_logs"."actor_type"::text, "public"."audit_logs"."actor_id", "public"."audit_logs"."action", "public"."audit_logs"."target_type", "public"."audit_logs"."target_id", "public"."audit_logs"."result", "public"."audit_logs"."ip", "public"."audit_logs"."user_agent", "public"."audit_logs"."details", "public"."audit_logs"."created_at"`;
+const DONGLE_PAGE_SQL = `SELECT id::text AS id, created_at::text AS k FROM "dongles" WHERE (owner_user_id = $1::uuid) AND TRUE ORDER BY created_at DESC, id DESC LIMIT $2`;
+const DONGLES_SQL = `SELECT "public"."dongles"."id", "public"."dongles"."device_id", "public"."dongles"."name", "public"."dongles"."owner_user_id", "public"."dongles"."ownership_state"::text, "public"."dongles"."last_seen_at", "public"."dongles"."last_seen_agent_id", "public"."dongles"."firmware_version", "public"."dongles"."created_at", "public"."dongles"."updated_at" FROM "public"."dongles" WHERE "public"."dongles"."id" = ANY($1) OFFSET $2`;
+const AGENTS_OF_SQL = `SELECT "public"."agents"."id", "public"."agents"."user_id" FROM "public"."agents" WHERE "public"."agents"."id" = ANY($1) OFFSET $2`;
+const MEMBERS_SQL = `SELECT "public"."dongle_group_members"."group_id", "public"."dongle_group_members"."dongle_id" FROM "public"."dongle_group_members" WHERE "public"."dongle_group_members"."dongle_id" = ANY($1) OFFSET $2`;
+const CONFIGS_SQL = `SELECT "public"."can_configs"."id", "public"."can_configs"."version", "public"."can_configs"."applied_version", "public"."can_configs"."dongle_id" FROM "public"."can_configs" WHERE "public"."can_configs"."dongle_id" = ANY($1) OFFSET $2`;
+const DONGLE_STATE_SQL = `SELECT owner_user_id, ownership_state FROM dongles WHERE id = $1::uuid`;
+const INSERT_COMMAND_SQL = `INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
+VALUES ($1::uuid, $2::uuid, $3::command_type, $4::jsonb, $5, now() + make_interval(secs => $6), $7) RETURNING *`;
+
+class HttpError extends Error {
+  constructor(readonly status: number) {
+    super(String(status));
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+}
+
+export async function startBaselineServer(options: { databaseUrl: string; sessionSecret: string; poolMax?: number }): Promise<BaselineServer> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolMax ?? 10 });
+  pool.on('error', () => undefined);
+
+  async function agentFrom(req: http.IncomingMessage) {
+    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!match) throw new HttpError(401);
+    const token = (await pool.query(AGENT_TOKEN_SQL, [createHash('sha256').update(match[1]!).digest('hex'), 1, 0])).rows[0];
+    if (!token || token.revoked_at) throw new HttpError(401);
+    const agent = (await pool.query(AGENT_SQL, [token.agent_id, 0])).rows[0];
+    const user = (await pool.query(AGENT_USER_SQL, [agent.user_id, 0])).rows[0];
+    if (agent.revoked_at || user.status !== 'active') throw new HttpError(401);
+    return { id: agent.id as string, userId: agent.user_id as string };
+  }
+
+  // express-session's cookie: "s:" + sid + "." + base64(HMAC-SHA256(sid)) without padding.
+  async function userFrom(req: http.IncomingMessage) {
+    const raw = /(?:^|;\s*)fleet\.sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const value = raw ? decodeURIComponent(raw) : '';
+    if (!value.startsWith('s:')) throw new HttpError(401);
+    const dot = value.lastIndexOf('.');
+    const sid = value.slice(2, dot);
+    const expected = Buffer.from(createHmac('sha256', options.sessionSecret).update(sid).digest('base64').replace(/=+$/, ''));
+    const given = Buffer.from(value.slice(dot + 1));
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new HttpError(401);
+    const session = (await pool.query(SESSION_SQL, [sid, Math.floor(Date.now() / 1000)])).rows[0];
+    const userId = (typeof session?.sess === 'string' ? JSON.parse(session.sess) : session?.sess)?.userId;
+    if (!userId) throw new HttpError(401);
+    const user = (await pool.query(USER_SQL, [userId, 1, 0])).rows[0];
+    if (!user || user.status !== 'active') throw new HttpError(403);
+    return user as { id: string };
+  }
+
+  async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  const audit = (client: pg.PoolClient, actorType: string, actorId: string | null, action: string, targetId: string, details: unknown) =>
+    client.query(AUDIT_SQL, [actorType, actorId, action, 'command', targetId, 'success', '127.0.0.1', null, JSON.stringify(details), new Date()]);
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://baseline');
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/agent/commands') {
+      const agent = await agentFrom(req);
+      const limit = Number(url.searchParams.get('limit') ?? 10);
+      const { rows } = await pool.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
+      return send(res, 200, { commands: rows.map((r) => ({ id: r.id, dongleId: r.dongle_id, deviceId: r.device_id, type: r.type, payload: r.payload })) });
+    }
+    let match = /^\/agent\/commands\/([0-9a-f-]{36})\/result$/.exec(path);
+    if (req.method === 'POST' && match) {
+      const agent = await agentFrom(req);
+      const body = (await readJson(req)) as { status: string; result?: unknown; error?: string };
+      const row = await inTransaction(async (client) => {
+        const updated = (await client.query(RESULT_SQL, [match![1], agent.id, body.status, body.result === undefined ? null : JSON.stringify(body.result), body.error ?? null])).rows[0];
+        if (updated) await audit(client, 'agent', agent.id, 'command.result', updated.id, { status: updated.status, type: updated.type, dongleId: updated.dongle_id });
+        return updated;
+      });
+      if (!row) throw new HttpError(404);
+      return send(res, 200, row);
+    }
+    if (req.method === 'GET' && path === '/dongles') {
+      const user = await userFrom(req);
+      const limit = Number(url.searchParams.get('limit') ?? 50);
+      const ids = (await pool.query(DONGLE_PAGE_SQL, [user.id, limit + 1])).rows.slice(0, limit).map((r) => r.id as string);
+      const dongles = (await pool.query(DONGLES_SQL, [ids, 0])).rows;
+      const agentIds = [...new Set(dongles.map((d) => d.last_seen_agent_id).filter(Boolean))];
+      const [agents, members, configs] = [
+        (await pool.query(AGENTS_OF_SQL, [agentIds, 0])).rows,
+        (await pool.query(MEMBERS_SQL, [ids, 0])).rows,
+        (await pool.query(CONFIGS_SQL, [ids, 0])).rows,
+      ];
+      const byId = new Map(dongles.map((d) => [d.id, d]));
+      const items = ids.map((id) => {
+        const d = byId.get(id)!;
+        const config = configs.find((c) => c.dongle_id === id);
+        return {
+          id,
+          deviceId: d.device_id,
+          name: d.name,
+          state: d.ownership_state,
+          lastSeenAgentId: agents.some((a) => a.id === d.last_seen_agent_id && a.user_id === user.id) ? d.last_seen_agent_id : null,
+          groupId: members.find((m) => m.dongle_id === id)?.group_id ?? null,
+          canConfigVersion: config?.version ?? 0,
+          canConfigAppliedVersion: config?.applied_version ?? 0,
+        };
+      });
+      return send(res, 200, { items, nextCursor: null });
+    }
+    match = /^\/dongles\/([0-9a-f-]{36})\/commands$/.exec(path);
+    if (req.method === 'POST' && match) {
+      const user = await userFrom(req);
+      const body = (await readJson(req)) as { type: string; payload?: unknown; ttlSeconds?: number };
+      const command = await inTransaction(async (client) => {
+        const dongle = (await client.query(DONGLE_STATE_SQL, [match![1]])).rows[0];
+        if (!dongle || dongle.owner_user_id !== user.id) throw new HttpError(404);
+        if (dongle.ownership_state !== 'CLAIMED_ACTIVE') throw new HttpError(409);
+        const row = (await client.query(INSERT_COMMAND_SQL, [match![1], user.id, body.type, JSON.stringify(body.payload ?? {}), null, body.ttlSeconds ?? 60, 30])).rows[0];
+        await audit(client, 'user', user.id, 'command.create', row.id, { dongleId: row.dongle_id, type: row.type, ttlSeconds: body.ttlSeconds ?? 60 });
+        await client.query('SELECT pg_notify($1, $2)', ['fleet_commands', dongle.owner_user_id]);
+        return row;
+      });
+      return send(res, 201, command);
+    }
+    throw new HttpError(404);
+  }
+
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((error: unknown) => send(res, error instanceof HttpError ? error.status : 500, { error: { code: 'baseline', message: String(error) } }));
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.end();
+    },
+  };
+}
