@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { connectDatabase, type Database } from './database.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { createLogger } from './logger.ts';
-import { createRateLimit, rateLimit, rateLimitKey } from './rate-limit.ts';
+import { createRateLimit, pruneRateLimitCounters, rateLimit, rateLimitKey } from './rate-limit.ts';
 
 let db: Database;
 const logger = createLogger({ level: 'silent' });
@@ -95,5 +95,20 @@ describe('createRateLimit', () => {
     for (let i = 0; i < 3; i++) expect((await limit.hit('x')).allowed).toBe(true);
     const { rowCount } = await db.pool.query('SELECT 1 FROM rate_limit_counters WHERE key LIKE $1', [`${name}:%`]);
     expect(rowCount).toBe(0);
+  });
+});
+
+describe('pruneRateLimitCounters', () => {
+  it('deletes counters whose window ended over a minute ago and keeps live ones', async () => {
+    const name = uniqueName('prune');
+    await db.pool.query(
+      `INSERT INTO rate_limit_counters (key, hits, window_start, expires_at) VALUES
+         ($1, 3, now() - interval '2 hours', now() - interval '1 hour'),
+         ($2, 1, now(), now() + interval '1 hour')`,
+      [`${name}:old`, `${name}:live`],
+    );
+    expect(await pruneRateLimitCounters(db)).toBeGreaterThanOrEqual(1);
+    const { rows } = await db.pool.query('SELECT key FROM rate_limit_counters WHERE key LIKE $1 ORDER BY key', [`${name}:%`]);
+    expect(rows).toEqual([{ key: `${name}:live` }]);
   });
 });

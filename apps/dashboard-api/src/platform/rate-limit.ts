@@ -114,12 +114,18 @@ export function rateLimit(db: Pool, options: RateLimitOptions): RequestHandler {
   };
 }
 
-/** Deletes counters whose window ended a while ago; one worker per instance is enough. */
+/** Deletes counters whose window ended over a minute ago; returns how many. */
+export async function pruneRateLimitCounters(db: Pool): Promise<number> {
+  const { rowCount } = await db.pool.query(`DELETE FROM rate_limit_counters WHERE expires_at < now() - interval '1 minute'`);
+  return rowCount ?? 0;
+}
+
+/** Prunes expired counters every `intervalMs`; one worker per instance is enough. */
 export function rateLimitPruner(db: Pool, logger: Logger, intervalMs = 10 * 60_000): BackgroundWorker {
   let timer: NodeJS.Timeout | undefined;
   const prune = async () => {
     try {
-      await db.pool.query(`DELETE FROM rate_limit_counters WHERE expires_at < now() - interval '1 minute'`);
+      await pruneRateLimitCounters(db);
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'rate limit pruning failed');
     }
