@@ -2,7 +2,9 @@
 // DELIVERED past delivered_at + timeout_seconds → TIMED_OUT. Safe on several instances at once:
 // each batch is one UPDATE over rows it locks with SKIP LOCKED, guarded by the status it
 // changes, so two sweepers (or a sweeper and a result post) never both apply a transition.
-// Each batch writes one audit row listing the commands it changed.
+// Each batch writes one audit row listing the commands it changed. The ORDER BY (and the
+// redundant 1-second bound, the shortest timeout) steer both scans onto the (status, expires_at)
+// and (status, delivered_at) indexes, oldest first.
 import type { Database } from '../../platform/database.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -10,16 +12,19 @@ import { recordAudit } from '../audit/audit.writer.ts';
 
 const BATCH = 500;
 
-const EXPIRE_SQL = `
+export const EXPIRE_SQL = `
 UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
- WHERE id IN (SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now() LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+ WHERE id IN (SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
+              ORDER BY expires_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
    AND status = 'QUEUED'
 RETURNING id`;
 
-const TIME_OUT_SQL = `
+export const TIME_OUT_SQL = `
 UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
- WHERE id IN (SELECT id FROM commands WHERE status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-              LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+ WHERE id IN (SELECT id FROM commands
+               WHERE status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+                 AND delivered_at <= now() - interval '1 second'
+               ORDER BY delivered_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
    AND status = 'DELIVERED'
 RETURNING id`;
 

@@ -38,6 +38,26 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
+/**
+ * One page of a dongle's history, newest first: keyset on (created_at, id), served by
+ * commands(dongle_id, created_at). Exported for the scale bench's EXPLAIN.
+ */
+export function historyPageSql(userId: string, dongleId: string, options: ListOptions): Prisma.Sql {
+  const cursorId = options.cursor ? decodeCursor(options.cursor) : undefined;
+  // The redundant `created_at <=` bound lets the index range start at the cursor instead of
+  // filtering from the newest row on every page.
+  const after = cursorId
+    ? Prisma.sql`AND (c.created_at, c.id) < (SELECT k.created_at, k.id FROM commands k WHERE k.id = ${cursorId}::uuid)
+                 AND c.created_at <= (SELECT k.created_at FROM commands k WHERE k.id = ${cursorId}::uuid)`
+    : Prisma.empty;
+  const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;
+  return Prisma.sql`
+    SELECT c.* FROM commands c
+     WHERE c.dongle_id = ${dongleId}::uuid AND ${visibleTo(userId)} ${status} ${after}
+     ORDER BY c.created_at DESC, c.id DESC
+     LIMIT ${options.limit + 1}`;
+}
+
 export function createCommandService(deps: CommandServiceDeps) {
   const { db } = deps;
 
@@ -60,19 +80,7 @@ export function createCommandService(deps: CommandServiceDeps) {
   async function listForDongle(userId: string, dongleId: string, options: ListOptions): Promise<{ items: Command[]; nextCursor: string | null }> {
     const owned = await db.prisma.dongle.findFirst({ where: { id: dongleId, ownerUserId: userId }, select: { id: true } });
     if (!owned) throw notFound('Dongle');
-    const cursorId = options.cursor ? decodeCursor(options.cursor) : undefined;
-    const after = cursorId
-      ? Prisma.sql`AND (c.created_at, c.id) < (SELECT k.created_at, k.id FROM commands k WHERE k.id = ${cursorId}::uuid)
-                   AND c.created_at <= (SELECT k.created_at FROM commands k WHERE k.id = ${cursorId}::uuid)`
-      : Prisma.empty;
-    const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;
-    // The redundant `created_at <=` bound lets the index range start at the cursor instead of
-    // filtering from the newest row on every page.
-    const rows = await db.prisma.$queryRaw<CommandRow[]>`
-      SELECT c.* FROM commands c
-       WHERE c.dongle_id = ${dongleId}::uuid AND ${visibleTo(userId)} ${status} ${after}
-       ORDER BY c.created_at DESC, c.id DESC
-       LIMIT ${options.limit + 1}`;
+    const rows = await db.prisma.$queryRaw<CommandRow[]>(historyPageSql(userId, dongleId, options));
     const items = rows.slice(0, options.limit).map(commandFromRow);
     const nextCursor = rows.length > options.limit ? encodeCursor(items[items.length - 1]!.id) : null;
     return { items, nextCursor };
