@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // agent-sim: a simulated desktop agent on the command line.
 //
-//   npm start -w apps/agent-sim -- --url http://localhost:3000 --code <enrollment code> --dongles 3
+//   npm start -w apps/agent-sim -- --url http://localhost:3000 --code <enrollment code> --dongles 3 --heartbeat 5
 //   npm start -w apps/agent-sim -- --url http://localhost:3000 --token <agent token> --seed my-pc
 //
 // Enrolling prints the agent token once; pass it as --token next time (with the same --seed,
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { AgentSimulator } from './simulator.ts';
 
 const usage = `usage: agent-sim --url URL (--code ENROLLMENT_CODE | --token AGENT_TOKEN)
-                 [--dongles N | --device-id HEX16 ...] [--seed TEXT] [--name NAME] [--wait SECONDS]`;
+                 [--dongles N | --device-id HEX16 ...] [--seed TEXT] [--name NAME] [--wait SECONDS] [--heartbeat SECONDS]`;
 
 async function main() {
   const { values } = parseArgs({
@@ -23,6 +23,7 @@ async function main() {
       seed: { type: 'string' },
       name: { type: 'string', default: 'agent-sim' },
       wait: { type: 'string', default: '30' },
+      heartbeat: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,6 +42,8 @@ async function main() {
     dongles: values['device-id']?.length ? values['device-id'].map((id) => id.trim().toLowerCase()) : dongleCount,
     seed: values.seed ?? values.name,
     pollWaitSeconds: Number(values.wait),
+    // Default: the interval the server's heartbeat answer asks for (30 s); shorter makes demos snappier.
+    heartbeatIntervalMs: values.heartbeat ? Number(values.heartbeat) * 1_000 : undefined,
     log,
   });
   if (!values.token) {
