@@ -46,7 +46,17 @@ export class FleetSessionStore extends PgStore {
     return new Date(Math.min(now + this.timings.idleMs, sess.createdAt + this.timings.absoluteMs));
   }
 
+  /** What set() last wrote for a session object, to skip an identical second write. */
+  private readonly lastWritten = new WeakMap<object, string>();
+
   override set(sid: string, sess: SessionData, callback?: Callback): void {
+    // Login saves explicitly before answering, and express-session saves again at the end of
+    // the response (after regenerate() it counts the session as modified). Same content: no write.
+    const fingerprint = JSON.stringify([sid, { ...sess, cookie: undefined, refreshedAt: undefined }]);
+    if (this.lastWritten.get(sess) === fingerprint) {
+      callback?.();
+      return;
+    }
     const now = Date.now();
     const stored = { ...sess, refreshedAt: now };
     this.pool
@@ -58,6 +68,7 @@ export class FleetSessionStore extends PgStore {
       )
       .then(() => {
         sess.refreshedAt = now;
+        this.lastWritten.set(sess, fingerprint);
         callback?.();
       }, (error: unknown) => callback?.(error));
   }
