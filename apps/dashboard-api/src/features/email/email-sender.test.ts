@@ -7,7 +7,9 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueEmail } from '../../../test/support/factories.ts';
 import { sleep } from '../../../test/support/mail.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../../test/support/scratch-database.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import { applyMigrations } from '../../db/migrator.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
 import { retryDelayMs } from './email-sender.ts';
@@ -43,17 +45,24 @@ const smtp = new SMTPServer({
   },
 });
 
+// A database of its own: a running sender takes every due row of the outbox it polls, and the
+// shared test database holds other files' emails, which they read back.
+let scratch: ScratchDatabase;
 let app: TestApp;
 beforeAll(async () => {
+  scratch = await createScratchDatabase('email');
+  await applyMigrations(scratch.url);
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
   const { port } = smtp.server.address() as AddressInfo;
   app = await startTestApp({
+    databaseUrl: scratch.url,
     config: { smtpUrl: `smtp://127.0.0.1:${port}`, email: { senderEnabled: true, pollIntervalMs: 100, maxAttempts: 3, retryBaseMs: 300 } },
   });
 });
 afterAll(async () => {
   await app.stop();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await scratch.drop();
 });
 
 /** Undoes quoted-printable soft breaks and escapes so the link can be read from the raw message. */
@@ -87,6 +96,10 @@ describe('the email sender over SMTP', () => {
     }, 'the SENT status');
     expect(row).toMatchObject({ attempts: 1, lastError: null });
     expect(row.sentAt).not.toBeNull();
+    // The stored copy no longer holds the live token.
+    expect(row.text).not.toContain(link![1]);
+    expect(row.html).not.toContain(link![1]);
+    expect(row.text).toContain('/verify-email?token=[removed]');
   });
 
   it('retries a temporary failure with backoff and delivers when the server recovers', async () => {

@@ -38,6 +38,12 @@ const CLAIM_SQL = `
    WHERE e.id = due.id
   RETURNING e.id, e."to", e.subject, e.text, e.html, e.attempts`;
 
+// A queued email has to hold its link, token included, until it is sent. Once it is SENT or
+// FAILED the token is cut out of the stored copy, so the outbox does not keep live tokens
+// (which are otherwise stored only as hashes).
+const SCRUB_TOKENS = `text = regexp_replace(text, 'token=[A-Za-z0-9_%-]+', 'token=[removed]', 'g'),
+  html = regexp_replace(html, 'token=[A-Za-z0-9_%-]+', 'token=[removed]', 'g')`;
+
 export const retryDelayMs = (attempts: number, baseMs: number) => Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
 export interface EmailSender extends BackgroundWorker {
@@ -55,13 +61,13 @@ export function createEmailSender(db: Pick<Database, 'pool'>, transport: EmailTr
   async function deliver(email: ClaimedEmail): Promise<void> {
     try {
       await transport.send({ id: email.id, to: email.to, subject: email.subject, text: email.text, html: email.html ?? undefined });
-      await db.pool.query(`UPDATE email_outbox SET status = 'SENT', sent_at = now(), last_error = NULL, updated_at = now() WHERE id = $1`, [email.id]);
+      await db.pool.query(`UPDATE email_outbox SET status = 'SENT', sent_at = now(), last_error = NULL, ${SCRUB_TOKENS}, updated_at = now() WHERE id = $1`, [email.id]);
     } catch (error) {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
       const giveUp = email.attempts >= options.maxAttempts;
       await db.pool.query(
         giveUp
-          ? `UPDATE email_outbox SET status = 'FAILED', last_error = $2, updated_at = now() WHERE id = $1`
+          ? `UPDATE email_outbox SET status = 'FAILED', last_error = $2, ${SCRUB_TOKENS}, updated_at = now() WHERE id = $1`
           : `UPDATE email_outbox SET next_attempt_at = now() + make_interval(secs => $3 / 1000.0), last_error = $2, updated_at = now() WHERE id = $1`,
         giveUp ? [email.id, message] : [email.id, message, retryDelayMs(email.attempts, options.retryBaseMs)],
       );
