@@ -5,6 +5,12 @@ import type { Config } from './config.ts';
 import { mountAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
+import { createEmailSender } from './features/email/email-sender.ts';
+import { emailTransportFor } from './features/email/transports.ts';
+import { mountMeRoutes } from './features/me/me.routes.ts';
+import { createMeService } from './features/me/me.service.ts';
+import { mountAdminUserRoutes } from './features/users/admin-users.routes.ts';
+import { createAdminUsersService } from './features/users/admin-users.service.ts';
 import { mountAgentApiRoutes, mountAgentRoutes } from './features/agents/agents.routes.ts';
 import { createAgentsService } from './features/agents/agents.service.ts';
 import { mountCanConfigRoutes } from './features/can-config/can-config.routes.ts';
@@ -86,8 +92,13 @@ export function createApp(deps: AppDeps): App {
     return router;
   };
 
-  const auth = createAuthService({ db, hasher });
-  mountAuthRoutes(mount('/auth'), { auth, db, tls: config.tls });
+  // Accounts and sessions: sign-up, verification, login, reset, my sessions, user management.
+  const auth = createAuthService({ db, hasher, config, logger });
+  lifecycle.addWorker(auth.worker());
+  mountAuthRoutes(mount('/auth'), { auth, db, config });
+  mountMeRoutes(mount('/me'), { me: createMeService({ db, hasher, loginFailures: auth.loginFailures }), config });
+  mountAdminUserRoutes(mount('/admin/users'), { users: createAdminUsersService({ db }) });
+  if (config.email.senderEnabled) lifecycle.addWorker(createEmailSender(db, emailTransportFor(config, logger), logger, config.email));
   mountAuditRoutes(mount('/admin'), { review: createAuditReview({ db }), logger });
 
   // Fleet: agents, dongles (claim, token exchange, release), groups, CAN configuration.
