@@ -52,7 +52,7 @@ export default async function commandCreateBench(ctx: BenchContext): Promise<str
       ...table([baseline!, app!, keyed!]),
       '',
       `- App / baseline: ${pct(app!.rps / baseline!.rps)}; with an Idempotency-Key (two more statements: claim the key, store the response): ${pct(keyed!.rps / baseline!.rps)}.`,
-      '- App per request: session store read, user lookup, then one Prisma interactive transaction (dongle check, INSERT … RETURNING, audit row, pg_notify).',
+      '- App per request: session store read, user lookup, then one Prisma interactive transaction (dongle check, INSERT … RETURNING, audit row, pg_notify). It stays on Prisma because `enqueueCommand(tx)` is shared with the CAN-config PUT; creation is not a hot path.',
       '',
     ].join('\n');
   } finally {

@@ -38,6 +38,7 @@ export default async function dongleListBench(ctx: BenchContext): Promise<string
       '',
       `- App / baseline: ${pct(ratio)} (target ≥ 70 %): ${verdict(ratio, 0.7)}.`,
       '- The route is the fleet feature\'s; per request: express-session store read, the session guard\'s user lookup, then the page of ids (keyset) and four lookups by id (rows, agents, group members, CAN configs).',
+      '- Where the gap is: five of those seven statements go through Prisma, whose per-query CPU (several times raw pg here) dominates; the SQL itself is the baseline\'s.',
       '',
     ].join('\n');
   } finally {
