@@ -86,18 +86,19 @@ export function createGuards(db: Database): Guards {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
     if (!match) return next(unauthorized('A valid agent bearer token is required.'));
-    const token = await db.prisma.agentToken.findUnique({
-      where: { tokenHash: sha256Hex(match[1]!) },
-      select: {
-        id: true,
-        revokedAt: true,
-        agent: { select: { id: true, userId: true, revokedAt: true, lastSeenAt: true, user: { select: { status: true } } } },
-      },
+    // Every agent request passes here, so it is one prepared join rather than Prisma's nested
+    // lookup (measured in bench/agent-poll.bench.ts: ~0.2 ms of CPU against 1.4–2.9 ms).
+    const { rows } = await db.pool.query<AgentPrincipal>({
+      name: 'agent-bearer-auth',
+      text: `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.last_seen_at AS "lastSeenAt"
+               FROM agent_tokens t
+               JOIN agents a ON a.id = t.agent_id
+               JOIN users u ON u.id = a.user_id
+              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active'`,
+      values: [sha256Hex(match[1]!)],
     });
-    if (!token || token.revokedAt || token.agent.revokedAt || token.agent.user.status !== 'active') {
-      return next(unauthorized('A valid agent bearer token is required.'));
-    }
-    const agent: AgentPrincipal = { id: token.agent.id, userId: token.agent.userId, tokenId: token.id, lastSeenAt: token.agent.lastSeenAt };
+    const agent = rows[0];
+    if (!agent) return next(unauthorized('A valid agent bearer token is required.'));
     res.locals.agent = agent;
     res.locals.agentId = agent.id;
     next();
