@@ -33,8 +33,8 @@ export default async function agentPollBench(ctx: BenchContext): Promise<string>
       ...table([baseline!, app!]),
       '',
       `- App / baseline: ${pct(ratio)} (target ≥ 60 %): ${verdict(ratio, 0.6)}.`,
-      '- Per request the app runs the agent guard (three Prisma lookups: token, agent, user) and the one hand-out statement, which with nothing to hand out locks and writes nothing (agents.last_seen_at is written at most every 15 s per agent).',
-      '- Where the gap is: not the hand-out (one raw pg statement, the same as the baseline\'s) but the shared request path: the agent guard\'s nested Prisma `findUnique` (about 1.4–2.9 ms of CPU per request here against 0.1–0.6 ms for the same statements on pg) and express-session, which also runs for bearer-only `/api/agent` routes. See doc/commands.md § Performance for an experiment that removes both.',
+      '- Per request the app runs the agent guard (one prepared join of token, agent and user) and the one hand-out statement, which with nothing to hand out locks and writes nothing (agents.last_seen_at is written at most every 15 s). No session middleware runs on `/api/agent`.',
+      '- What remains of the gap is Express itself (routing, zod query validation, headers, request log, metrics) around the same SQL; the guard was a nested Prisma `findUnique` (1.4–2.9 ms of CPU per request) until it became one prepared join.',
       '',
     ].join('\n');
   } finally {

@@ -5,13 +5,14 @@
 //
 //   GET  /agent/commands?limit=N          bearer auth (3 statements, as the guard) + hand-out
 //   POST /agent/commands/:id/result       bearer auth + BEGIN, result UPDATE, audit INSERT, COMMIT
-//   GET  /dongles                         signed session cookie + session + user + the 5 list statements
+//   GET  /dongles                         signed session cookie + session + user + the one list query
 //   POST /dongles/:id/commands            session + user + BEGIN, dongle check, INSERT, audit, NOTIFY, COMMIT
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { CLAIM_SQL, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
+import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
 
 export interface BaselineServer {
   url: string;
@@ -24,11 +25,6 @@ const AGENT_USER_SQL = `SELECT "public"."users"."id", "public"."users"."status":
 const SESSION_SQL = `SELECT sess FROM "sessions" WHERE sid = $1 AND expire >= to_timestamp($2)`;
 const USER_SQL = `SELECT "public"."users"."id", "public"."users"."email", "public"."users"."role"::text, "public"."users"."status"::text, "public"."users"."email_verified_at" FROM "public"."users" WHERE ("public"."users"."id" = $1 AND 1=1) LIMIT $2 OFFSET $3`;
 const AUDIT_SQL = `INSERT INTO "public"."audit_logs" ("actor_type","actor_id","action","target_type","target_id","result","ip","user_agent","details","created_at") VALUES (CAST($1::text AS "public"."actor_type"),$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "public"."audit_logs"."id", "public"."audit_logs"."actor_type"::text, "public"."audit_logs"."actor_id", "public"."audit_logs"."action", "public"."audit_logs"."target_type", "public"."audit_logs"."target_id", "public"."audit_logs"."result", "public"."audit_logs"."ip", "public"."audit_logs"."user_agent", "public"."audit_logs"."details", "public"."audit_logs"."created_at"`;
-const DONGLE_PAGE_SQL = `SELECT id::text AS id, created_at::text AS k FROM "dongles" WHERE (owner_user_id = $1::uuid) AND TRUE ORDER BY created_at DESC, id DESC LIMIT $2`;
-const DONGLES_SQL = `SELECT "public"."dongles"."id", "public"."dongles"."device_id", "public"."dongles"."name", "public"."dongles"."owner_user_id", "public"."dongles"."ownership_state"::text, "public"."dongles"."last_seen_at", "public"."dongles"."last_seen_agent_id", "public"."dongles"."firmware_version", "public"."dongles"."created_at", "public"."dongles"."updated_at" FROM "public"."dongles" WHERE "public"."dongles"."id" = ANY($1) OFFSET $2`;
-const AGENTS_OF_SQL = `SELECT "public"."agents"."id", "public"."agents"."user_id" FROM "public"."agents" WHERE "public"."agents"."id" = ANY($1) OFFSET $2`;
-const MEMBERS_SQL = `SELECT "public"."dongle_group_members"."group_id", "public"."dongle_group_members"."dongle_id" FROM "public"."dongle_group_members" WHERE "public"."dongle_group_members"."dongle_id" = ANY($1) OFFSET $2`;
-const CONFIGS_SQL = `SELECT "public"."can_configs"."id", "public"."can_configs"."version", "public"."can_configs"."applied_version", "public"."can_configs"."dongle_id" FROM "public"."can_configs" WHERE "public"."can_configs"."dongle_id" = ANY($1) OFFSET $2`;
 const DONGLE_STATE_SQL = `SELECT owner_user_id, ownership_state FROM dongles WHERE id = $1::uuid`;
 const INSERT_COMMAND_SQL = `INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
 VALUES ($1::uuid, $2::uuid, $3::command_type, $4::jsonb, $5, now() + make_interval(secs => $6), $7) RETURNING *`;
@@ -126,29 +122,21 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (req.method === 'GET' && path === '/dongles') {
       const user = await userFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 50);
-      const ids = (await pool.query(DONGLE_PAGE_SQL, [user.id, limit + 1])).rows.slice(0, limit).map((r) => r.id as string);
-      const dongles = (await pool.query(DONGLES_SQL, [ids, 0])).rows;
-      const agentIds = [...new Set(dongles.map((d) => d.last_seen_agent_id).filter(Boolean))];
-      const [agents, members, configs] = [
-        (await pool.query(AGENTS_OF_SQL, [agentIds, 0])).rows,
-        (await pool.query(MEMBERS_SQL, [ids, 0])).rows,
-        (await pool.query(CONFIGS_SQL, [ids, 0])).rows,
-      ];
-      const byId = new Map(dongles.map((d) => [d.id, d]));
-      const items = ids.map((id) => {
-        const d = byId.get(id)!;
-        const config = configs.find((c) => c.dongle_id === id);
-        return {
-          id,
-          deviceId: d.device_id,
-          name: d.name,
-          state: d.ownership_state,
-          lastSeenAgentId: agents.some((a) => a.id === d.last_seen_agent_id && a.user_id === user.id) ? d.last_seen_agent_id : null,
-          groupId: members.find((m) => m.dongle_id === id)?.group_id ?? null,
-          canConfigVersion: config?.version ?? 0,
-          canConfigAppliedVersion: config?.applied_version ?? 0,
-        };
-      });
+      const rows = (await pool.query({ name: 'dongle-list-page', text: DONGLE_LIST_SQL, values: [user.id, null, null, limit + 1] })).rows.slice(0, limit);
+      const items = rows.map((d) => ({
+        id: d.id,
+        deviceId: d.deviceId,
+        name: d.name,
+        state: d.ownershipState,
+        firmwareVersion: d.firmwareVersion,
+        lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
+        lastSeenAgentId: d.agentUserId === user.id ? d.agentId : null,
+        groupId: d.groupId,
+        canConfigVersion: d.canVersion ?? 0,
+        canConfigAppliedVersion: d.canAppliedVersion ?? 0,
+        createdAt: d.createdAt.toISOString(),
+        updatedAt: d.updatedAt.toISOString(),
+      }));
       return send(res, 200, { items, nextCursor: null });
     }
     match = /^\/dongles\/([0-9a-f-]{36})\/commands$/.exec(path);

@@ -26,7 +26,7 @@ export interface Page<T> {
 /** The response schema of a list of `item`, for OpenAPI. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-interface CursorKey {
+export interface CursorKey {
   createdAt: string;
   id: string;
 }
@@ -37,7 +37,7 @@ function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify([key.createdAt, key.id]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): CursorKey {
+export function decodeCursor(cursor: string): CursorKey {
   try {
     const [createdAt, id] = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
     return { createdAt, id };
@@ -75,4 +75,14 @@ export async function pageIds(client: RawClient, table: PagedTable, where: Prism
 export function inIdOrder<T extends { id: string }>(ids: string[], rows: T[]): T[] {
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * For lists read by one raw query that selects `created_at::text AS k` and fetches `limit + 1`
+ * rows: the page and the cursor of the next one.
+ */
+export function keysetPage<T extends { id: string; k: string }>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.k, id: last.id }) : null };
 }

@@ -3,12 +3,13 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
-import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
+import type { ListQuery, Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { dissolveGroupOf } from '../groups/group-membership.ts';
 import { lockDongle, lockOwnDongle, POSSESSION_WINDOW_SECONDS } from './dongle-lock.ts';
 import { assertTransition } from './dongle-state.ts';
+import { listOwnDongles } from './dongle-list.query.ts';
 import { dongleViewInclude, presentDongle } from './dongles.presenter.ts';
 import type { DongleView } from './dongles.schemas.ts';
 
@@ -35,9 +36,7 @@ export function createDonglesService(deps: { db: Database }) {
 
   return {
     async list(user: SessionUser, query: ListQuery): Promise<Page<DongleView>> {
-      const page = await pageIds(prisma, 'dongles', Prisma.sql`owner_user_id = ${user.id}::uuid`, query);
-      const rows = await prisma.dongle.findMany({ where: { id: { in: page.ids } }, include: dongleViewInclude });
-      return { items: inIdOrder(page.ids, rows).map((d) => presentDongle(d, user.id)), nextCursor: page.nextCursor };
+      return listOwnDongles(deps.db.pool, user.id, query);
     },
 
     async get(user: SessionUser, id: string): Promise<DongleView> {
