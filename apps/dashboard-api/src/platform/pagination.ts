@@ -79,10 +79,10 @@ export function inIdOrder<T extends { id: string }>(ids: string[], rows: T[]): T
 
 /**
  * For lists read by one raw query that selects `created_at::text AS k` and fetches `limit + 1`
- * rows: the page and the cursor of the next one.
+ * rows: the page, shaped by `present`, and the cursor of the next one.
  */
-export function keysetPage<T extends { id: string; k: string }>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
+export function toPage<R extends { id: string; k: string }, T>(rows: R[], limit: number, present: (row: R) => T): Page<T> {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { rows: page, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.k, id: last.id }) : null };
+  return { items: page.map(present), nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.k, id: last.id }) : null };
 }

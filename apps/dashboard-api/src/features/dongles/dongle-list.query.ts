@@ -2,7 +2,7 @@
 // Prisma round-trips (page of ids, rows, agents, group members, CAN configs) it spent most of its
 // time in Prisma's per-query CPU (bench/dongle-list.bench.ts). Same rows, same order, same view.
 import type pg from 'pg';
-import { decodeCursor, keysetPage, type ListQuery, type Page } from '../../platform/pagination.ts';
+import { decodeCursor, toPage, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { presentDongle, type DongleRow } from './dongles.presenter.ts';
 import type { DongleView } from './dongles.schemas.ts';
 
@@ -37,19 +37,15 @@ export async function listOwnDongles(pool: pg.Pool, userId: string, query: ListQ
     text: DONGLE_LIST_SQL,
     values: [userId, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
   });
-  const page = keysetPage(rows, query.limit);
-  return {
-    items: page.rows.map((row) =>
-      presentDongle(
-        {
-          ...row,
-          lastSeenAgent: row.agentId ? { id: row.agentId, userId: row.agentUserId! } : null,
-          membership: row.groupId ? { groupId: row.groupId } : null,
-          canConfig: row.canVersion === null ? null : { version: row.canVersion, appliedVersion: row.canAppliedVersion! },
-        },
-        userId,
-      ),
+  return toPage(rows, query.limit, (row) =>
+    presentDongle(
+      {
+        ...row,
+        lastSeenAgent: row.agentId ? { id: row.agentId, userId: row.agentUserId! } : null,
+        membership: row.groupId ? { groupId: row.groupId } : null,
+        canConfig: row.canVersion === null ? null : { version: row.canVersion, appliedVersion: row.canAppliedVersion! },
+      },
+      userId,
     ),
-    nextCursor: page.nextCursor,
-  };
+  );
 }

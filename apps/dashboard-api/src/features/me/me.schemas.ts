@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listQuery, pageOf } from '../users/keyset-cursor.ts';
+import { listQuery, pageOf } from '../../platform/pagination.ts';
 import { passwordSchema } from '../auth/password-policy.ts';
 
 export const changePasswordBody = z.strictObject({

@@ -9,7 +9,7 @@ import type { PasswordHasher } from '../auth/password-hashing.ts';
 import { normalizePassword } from '../auth/password-policy.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
-import { decodeCursor, toPage, type ListQuery } from '../users/keyset-cursor.ts';
+import { decodeCursor, toPage, type ListQuery } from '../../platform/pagination.ts';
 import { presentSession, type SessionRow } from './session.presenter.ts';
 
 export interface MeServiceDeps {

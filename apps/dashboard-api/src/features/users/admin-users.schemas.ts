@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listQuery, pageOf } from './keyset-cursor.ts';
+import { listQuery, pageOf } from '../../platform/pagination.ts';
 import { userView } from '../auth/auth.schemas.ts';
 
 const role = z.enum(['user', 'admin']);

@@ -9,7 +9,7 @@ import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
 import { presentUser } from '../auth/user.presenter.ts';
 import type { AdminUserPatch, AdminUsersQuery } from './admin-users.schemas.ts';
-import { decodeCursor, toPage } from './keyset-cursor.ts';
+import { decodeCursor, toPage } from '../../platform/pagination.ts';
 
 interface UserRow {
   id: string;
