@@ -2,13 +2,10 @@
 // The only way rows leave audit_logs (see doc/audit.md, "Retention"). Deletes rows created before
 // the date, in batches, and writes one `audit.prune` row. Refuses a date less than 30 days ago
 // unless --force, and any date in the future.
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.ts';
-import { provisionDatabase } from '../db/provision.ts';
 import { MIN_RETENTION_DAYS, PruneRefused, pruneAuditLogs } from '../features/audit/audit.retention.ts';
-import { connectDatabase, type Database } from '../platform/database.ts';
-import { createLogger } from '../platform/logger.ts';
+import type { Database } from '../platform/database.ts';
+import { consoleIo, runAsMain, withCliDatabase, type CliIo } from './cli-support.ts';
 
 const USAGE = `usage: npm run audit:prune -- --before <ISO date, e.g. 2025-01-01> [--dry-run] [--force] [--batch-size N]
   --before      delete audit rows created before this instant (UTC when no offset is given)
@@ -22,14 +19,9 @@ function parseBefore(text: string | undefined): Date | undefined {
   return new Date(/T[\d:.]+$/.test(text) ? `${text}Z` : text);
 }
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
 /** Runs the command; returns the exit code. Tests pass their own database and output. */
 export async function runAuditPrune(argv: string[], deps: { db?: Database; io?: CliIo } = {}): Promise<number> {
-  const io = deps.io ?? { out: (line) => console.log(line), err: (line) => console.error(line) };
+  const io = deps.io ?? consoleIo;
   let values;
   try {
     ({ values } = parseArgs({
@@ -55,42 +47,23 @@ export async function runAuditPrune(argv: string[], deps: { db?: Database; io?: 
     return 2;
   }
 
-  const logger = createLogger({ level: 'warn' });
-  let db = deps.db;
-  let provisioned: Awaited<ReturnType<typeof provisionDatabase>> | undefined;
-  if (!db) {
-    const config = loadConfig();
-    provisioned = await provisionDatabase(config, logger);
-    db = connectDatabase({ url: provisioned.url, poolMax: 2, logger });
-  }
-  try {
-    const result = await pruneAuditLogs(db, { before, dryRun: values['dry-run'], force: values.force, batchSize });
-    io.out(
-      result.dryRun
-        ? `dry run: ${result.deleted} audit row(s) created before ${result.before} would be deleted.`
-        : `deleted ${result.deleted} audit row(s) created before ${result.before} in ${result.batches} batch(es); recorded as audit.prune.`,
-    );
-    return 0;
-  } catch (error) {
-    if (error instanceof PruneRefused) {
-      io.err(`refused: ${error.message}`);
-      return 2;
+  return withCliDatabase(deps.db, async (db) => {
+    try {
+      const result = await pruneAuditLogs(db, { before, dryRun: values['dry-run'], force: values.force, batchSize });
+      io.out(
+        result.dryRun
+          ? `dry run: ${result.deleted} audit row(s) created before ${result.before} would be deleted.`
+          : `deleted ${result.deleted} audit row(s) created before ${result.before} in ${result.batches} batch(es); recorded as audit.prune.`,
+      );
+      return 0;
+    } catch (error) {
+      if (error instanceof PruneRefused) {
+        io.err(`refused: ${error.message}`);
+        return 2;
+      }
+      throw error;
     }
-    throw error;
-  } finally {
-    if (!deps.db) {
-      await db.close();
-      await provisioned?.stop();
-    }
-  }
+  });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runAuditPrune(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runAsMain(import.meta.url, (argv) => runAuditPrune(argv));

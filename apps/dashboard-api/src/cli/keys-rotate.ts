@@ -3,27 +3,20 @@
 // ring under DATA_DIR). Runbook in doc/fleet.md: add the new key with a higher version, restart
 // every instance, run this, check "remaining 0", and only then drop the old key.
 // Exit codes: 0 done, 1 some tokens could not be decrypted (listed), 2 bad arguments.
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
-import { provisionDatabase } from '../db/provision.ts';
 import { keyRingSpec } from '../features/dongles/key-ring.ts';
 import { keyRingFromSpec, type DongleTokenKeyRing } from '../features/dongles/token-crypto.ts';
 import { DEFAULT_ROTATION_BATCH_SIZE, rotateDongleTokens } from '../features/dongles/token-rotation.ts';
-import { connectDatabase, type Database } from '../platform/database.ts';
-import { createLogger } from '../platform/logger.ts';
+import type { Database } from '../platform/database.ts';
+import { consoleIo, runAsMain, withCliDatabase, type CliIo } from './cli-support.ts';
 
 const USAGE = `usage: npm run keys:rotate [-- --batch-size N]
   --batch-size  tokens per transaction (default ${DEFAULT_ROTATION_BATCH_SIZE})`;
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
 /** Runs the command; returns the exit code. Tests pass their own database, ring and output. */
 export async function runKeysRotate(argv: string[], deps: { db?: Database; keyRing?: DongleTokenKeyRing; io?: CliIo } = {}): Promise<number> {
-  const io = deps.io ?? { out: (line) => console.log(line), err: (line) => console.error(line) };
+  const io = deps.io ?? consoleIo;
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } } }));
@@ -41,19 +34,8 @@ export async function runKeysRotate(argv: string[], deps: { db?: Database; keyRi
     return 2;
   }
 
-  const logger = createLogger({ level: 'warn' });
-  let db = deps.db;
-  let ring = deps.keyRing;
-  let provisioned: Awaited<ReturnType<typeof provisionDatabase>> | undefined;
-  if (!db || !ring) {
-    const config = loadConfig();
-    ring ??= keyRingFromSpec(keyRingSpec(config));
-    if (!db) {
-      provisioned = await provisionDatabase(config, logger);
-      db = connectDatabase({ url: provisioned.url, poolMax: 2, logger });
-    }
-  }
-  try {
+  const ring = deps.keyRing ?? keyRingFromSpec(keyRingSpec(loadConfig()));
+  return withCliDatabase(deps.db, async (db) => {
     io.out(`re-encrypting dongle tokens under key version ${ring.currentVersion} (ring has ${ring.versions.join(', ')})`);
     const result = await rotateDongleTokens(db, ring, {
       batchSize,
@@ -65,20 +47,7 @@ export async function runKeysRotate(argv: string[], deps: { db?: Database; keyRi
       return 1;
     }
     return 0;
-  } finally {
-    if (!deps.db) {
-      await db.close();
-      await provisioned?.stop();
-    }
-  }
+  });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runKeysRotate(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+runAsMain(import.meta.url, (argv) => runKeysRotate(argv));
