@@ -15,6 +15,7 @@ import { mountAgentApiRoutes, mountAgentRoutes } from './features/agents/agents.
 import { createAgentsService } from './features/agents/agents.service.ts';
 import { mountCanConfigRoutes } from './features/can-config/can-config.routes.ts';
 import { createCanConfigService } from './features/can-config/can-config.service.ts';
+import { createClaimLapseWorker } from './features/dongles/claim-lapse.ts';
 import { createDongleTokensService } from './features/dongles/dongle-tokens.service.ts';
 import { mountDongleAdminRoutes, mountDongleAgentRoutes, mountDongleRoutes } from './features/dongles/dongles.routes.ts';
 import { createDonglesService } from './features/dongles/dongles.service.ts';
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps): App {
   // Fleet: agents, dongles (claim, token exchange, release), groups, CAN configuration.
   const agents = createAgentsService({ db, config });
   const dongles = createDonglesService({ db });
+  lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
   mountAgentRoutes(mount('/agents'), { agents });
   mountAgentApiRoutes(mount('/agent'), { agents, db, config });
   mountDongleRoutes(mount('/dongles'), { dongles });

@@ -58,6 +58,9 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
     /** How often agents are told to poll/heartbeat; `online` means seen within twice this. */
     AGENT_POLL_INTERVAL_SECONDS: positiveInt.max(3600).default(30),
+    /** A claim not completed (token acked) within this many minutes lapses back to UNCLAIMED. */
+    CLAIM_PENDING_TIMEOUT_MINUTES: positiveInt.max(7 * 24 * 60).default(15),
+    CLAIM_LAPSE_INTERVAL_MS: positiveInt.default(60_000),
     /** Execution timeout of a DELIVERED command before it becomes TIMED_OUT. */
     COMMAND_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
     /** How often the sweeper applies EXPIRED / TIMED_OUT to overdue commands. */
@@ -117,6 +120,7 @@ export interface Config {
   dongleTokenKeys: string | undefined;
   shutdownTimeoutMs: number;
   agentPollIntervalMs: number;
+  claims: { pendingTimeoutMs: number; lapseIntervalMs: number };
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
   rateLimits: RateLimits;
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number; maxConcurrent: number | undefined; maxQueued: number };
@@ -181,6 +185,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     dongleTokenKeys: env.DONGLE_TOKEN_KEYS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
+    claims: Object.freeze({ pendingTimeoutMs: env.CLAIM_PENDING_TIMEOUT_MINUTES * 60_000, lapseIntervalMs: env.CLAIM_LAPSE_INTERVAL_MS }),
     commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),
     passwordHashing: Object.freeze({
       memoryCost: env.ARGON2_MEMORY_KIB,

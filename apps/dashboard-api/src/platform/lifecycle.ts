@@ -35,3 +35,44 @@ export class Lifecycle {
     await Promise.allSettled(this.workers.map((worker) => worker.stop()));
   }
 }
+
+/**
+ * A worker that runs `work` every `intervalMs` (never two runs at once; the next run is scheduled
+ * after the previous one ends). A failed run is logged and retried at the next interval; stop()
+ * waits for a run in progress.
+ */
+export function periodicWorker(options: {
+  name: string;
+  intervalMs: number;
+  work: () => Promise<void>;
+  onError: (error: unknown) => void;
+}): BackgroundWorker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const schedule = () => {
+    timer = setTimeout(tick, options.intervalMs);
+    timer.unref();
+  };
+  const tick = () => {
+    running = options
+      .work()
+      .catch(options.onError)
+      .finally(() => {
+        running = undefined;
+        if (!stopped) schedule();
+      });
+  };
+  return {
+    name: options.name,
+    start() {
+      stopped = false;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

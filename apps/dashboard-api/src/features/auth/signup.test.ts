@@ -84,6 +84,20 @@ describe('POST /api/auth/signup', () => {
   });
 });
 
+describe('passwords with accents', () => {
+  it('logs in with the same password typed in decomposed Unicode form (NFD), as some keyboards produce it', async () => {
+    const email = uniqueEmail('accents');
+    const composed = 'Crème brûlée for the whole café'.normalize('NFC');
+    const decomposed = composed.normalize('NFD');
+    expect(decomposed).not.toBe(composed);
+    expect((await app.http.post('/api/auth/signup').send({ email, password: composed })).status).toBe(201);
+    const login = await app.http.post('/api/auth/login').send({ email, password: decomposed });
+    expect(login.status).toBe(200);
+    const wrong = await app.http.post('/api/auth/login').send({ email, password: `${decomposed}!` });
+    expect(wrong.status).toBe(401);
+  });
+});
+
 describe('POST /api/auth/verify-email', () => {
   async function tokenFor(email: string) {
     const [mail] = await emailsTo(app.db, email);

@@ -6,7 +6,7 @@
 // redundant 1-second bound, the shortest timeout) steer both scans onto the (status, expires_at)
 // and (status, delivered_at) indexes, oldest first.
 import type { Database } from '../../platform/database.ts';
-import type { BackgroundWorker } from '../../platform/lifecycle.ts';
+import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 
@@ -56,34 +56,13 @@ export async function sweepCommands(db: Database): Promise<SweepResult> {
 }
 
 export function createCommandSweeper(options: { db: Database; logger: Logger; intervalMs: number }): BackgroundWorker {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const tick = () => {
-    running = sweepCommands(options.db)
-      .then((swept) => {
-        if (swept.expired || swept.timedOut) options.logger.info(swept, 'command sweep');
-      })
-      .catch((error: unknown) => options.logger.warn({ err: (error as Error).message }, 'command sweep failed; retrying next interval'))
-      .finally(() => {
-        running = undefined;
-        if (!stopped) schedule();
-      });
-  };
-  const schedule = () => {
-    timer = setTimeout(tick, options.intervalMs);
-    timer.unref();
-  };
-  return {
+  return periodicWorker({
     name: 'command-sweeper',
-    start() {
-      stopped = false;
-      schedule();
+    intervalMs: options.intervalMs,
+    work: async () => {
+      const swept = await sweepCommands(options.db);
+      if (swept.expired || swept.timedOut) options.logger.info(swept, 'command sweep');
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'command sweep failed; retrying next interval'),
+  });
 }

@@ -1,0 +1,61 @@
+// A claim that is never completed lapses. Between claim and token ack a dongle is CLAIM_PENDING
+// and nobody else can claim it; without a deadline, an agent that reported someone else's device
+// id (dongles cannot prove who holds them) or an agent that vanished mid-exchange would block the
+// dongle until an admin force-released it. After CLAIM_PENDING_TIMEOUT_MINUTES in that state it
+// returns to UNCLAIMED, any token issued for it is destroyed, and the lapse is audited — all in
+// one transaction. Safe on several instances: rows are taken with SKIP LOCKED and re-checked.
+import type { Database } from '../../platform/database.ts';
+import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { recordAudit } from '../audit/audit.writer.ts';
+
+const BATCH = 200;
+
+const LAPSE_SQL = `
+WITH lapsed AS (
+  SELECT id, owner_user_id FROM dongles
+   WHERE ownership_state = 'CLAIM_PENDING' AND state_changed_at <= now() - make_interval(secs => $1::float8)
+   ORDER BY state_changed_at
+   LIMIT ${BATCH}
+   FOR UPDATE SKIP LOCKED)
+UPDATE dongles d
+   SET ownership_state = 'UNCLAIMED', owner_user_id = NULL, name = NULL, updated_at = now()
+  FROM lapsed
+ WHERE d.id = lapsed.id AND d.ownership_state = 'CLAIM_PENDING'
+RETURNING d.id::text AS id, d.device_id AS "deviceId", lapsed.owner_user_id::text AS "ownerUserId"`;
+
+/** Lapses every claim pending longer than `timeoutMs`; returns how many. Exposed for tests. */
+export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const lapsed = await db.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<Array<{ id: string; deviceId: string; ownerUserId: string }>>(LAPSE_SQL, timeoutMs / 1000);
+      if (rows.length === 0) return rows;
+      await tx.dongleToken.deleteMany({ where: { dongleId: { in: rows.map((r) => r.id) } } });
+      for (const row of rows) {
+        await recordAudit(tx, {
+          actor: { type: 'system' },
+          action: 'dongle.claim_lapse',
+          targetType: 'dongle',
+          targetId: row.id,
+          details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', timeoutSeconds: timeoutMs / 1000 },
+        });
+      }
+      return rows;
+    });
+    total += lapsed.length;
+    if (lapsed.length < BATCH) return total;
+  }
+}
+
+export function createClaimLapseWorker(options: { db: Database; logger: Logger; timeoutMs: number; intervalMs: number }): BackgroundWorker {
+  return periodicWorker({
+    name: 'claim-lapse',
+    intervalMs: options.intervalMs,
+    work: async () => {
+      const lapsed = await lapseStaleClaims(options.db, options.timeoutMs);
+      if (lapsed > 0) options.logger.info({ lapsed }, 'pending claims lapsed');
+    },
+    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'claim lapse failed; retrying next interval'),
+  });
+}
