@@ -65,7 +65,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     const known = toAppError(error);
     if (known) {
-      if (known.status >= 500) logger.warn({ requestId: res.locals.requestId, code: known.code, err: error }, known.message);
+      if (known.status >= 500) logger.warn({ requestId: res.locals.requestId, errorCode: known.code, err: error }, known.message);
       return sendError(res, known);
     }
     logger.error({ requestId: res.locals.requestId, method: req.method, path: req.path, err: error }, 'unhandled error');
