@@ -12,6 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { CLAIM_SQL, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
+import { inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
 import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
 
 export interface BaselineServer {
@@ -80,20 +81,8 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     return user as { id: string };
   }
 
-  async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  // The app's own raw transaction helper: same BEGIN/COMMIT/ROLLBACK as the result post.
+  const inTransaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => inPgTransaction(pool, work);
 
   const audit = (client: pg.PoolClient, actorType: string, actorId: string | null, action: string, targetId: string, details: unknown) =>
     client.query(AUDIT_SQL, [actorType, actorId, action, 'command', targetId, 'success', '127.0.0.1', null, JSON.stringify(details), new Date()]);
