@@ -2,10 +2,9 @@
 // The only way rows leave audit_logs (see doc/audit.md, "Retention"). Deletes rows created before
 // the date, in batches, and writes one `audit.prune` row. Refuses a date less than 30 days ago
 // unless --force, and any date in the future.
-import { parseArgs } from 'node:util';
 import { MIN_RETENTION_DAYS, PruneRefused, pruneAuditLogs } from '../features/audit/audit.retention.ts';
 import type { Database } from '../platform/database.ts';
-import { consoleIo, runAsMain, withCliDatabase, type CliIo } from './cli-support.ts';
+import { consoleIo, parseCliArgs, runAsMain, withCliDatabase, type CliIo } from './cli-support.ts';
 
 const USAGE = `usage: npm run audit:prune -- --before <ISO date, e.g. 2025-01-01> [--dry-run] [--force] [--batch-size N]
   --before      delete audit rows created before this instant (UTC when no offset is given)
@@ -22,20 +21,9 @@ function parseBefore(text: string | undefined): Date | undefined {
 /** Runs the command; returns the exit code. Tests pass their own database and output. */
 export async function runAuditPrune(argv: string[], deps: { db?: Database; io?: CliIo } = {}): Promise<number> {
   const io = deps.io ?? consoleIo;
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { before: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
-    }));
-  } catch (error) {
-    io.err(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCliArgs(argv, { before: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, 'batch-size': { type: 'string' } }, USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const before = parseBefore(values.before);
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (!before || Number.isNaN(before.getTime())) {

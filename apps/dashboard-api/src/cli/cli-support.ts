@@ -2,6 +2,7 @@
 // database (embedded when DATABASE_URL is unset) opened and closed around the work, and
 // running as the process entry with the command's exit code.
 import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { provisionDatabase } from '../db/provision.ts';
 import { connectDatabase, type Database } from '../platform/database.ts';
@@ -39,3 +40,30 @@ export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<n
     },
   );
 }
+
+/**
+ * parseArgs with the commands' shared conventions: a bad flag prints the error and the usage
+ * (exit 2); `--help` prints the usage (exit 0). Returns the values, or the exit code to stop with.
+ */
+export function parseCliArgs<const O extends ParseArgsOptionsConfig>(
+  argv: string[],
+  options: O,
+  usage: string,
+  io: CliIo,
+): { values: ParsedValues<O> } | { exitCode: number } {
+  let values: ParsedValues<O> & { help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } } }) as { values: ParsedValues<O> & { help?: boolean } });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${usage}`);
+    return { exitCode: 2 };
+  }
+  if (values.help) {
+    io.out(usage);
+    return { exitCode: 0 };
+  }
+  return { values };
+}
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+type ParsedValues<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: O }>>['values'];

@@ -3,13 +3,12 @@
 // ring under DATA_DIR). Runbook in doc/fleet.md: add the new key with a higher version, restart
 // every instance, run this, check "remaining 0", and only then drop the old key.
 // Exit codes: 0 done, 1 some tokens could not be decrypted (listed), 2 bad arguments.
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { keyRingSpec } from '../features/dongles/key-ring.ts';
 import { keyRingFromSpec, type DongleTokenKeyRing } from '../features/dongles/token-crypto.ts';
 import { DEFAULT_ROTATION_BATCH_SIZE, rotateDongleTokens } from '../features/dongles/token-rotation.ts';
 import type { Database } from '../platform/database.ts';
-import { consoleIo, runAsMain, withCliDatabase, type CliIo } from './cli-support.ts';
+import { consoleIo, parseCliArgs, runAsMain, withCliDatabase, type CliIo } from './cli-support.ts';
 
 const USAGE = `usage: npm run keys:rotate [-- --batch-size N]
   --batch-size  tokens per transaction (default ${DEFAULT_ROTATION_BATCH_SIZE})`;
@@ -17,17 +16,9 @@ const USAGE = `usage: npm run keys:rotate [-- --batch-size N]
 /** Runs the command; returns the exit code. Tests pass their own database, ring and output. */
 export async function runKeysRotate(argv: string[], deps: { db?: Database; keyRing?: DongleTokenKeyRing; io?: CliIo } = {}): Promise<number> {
   const io = deps.io ?? consoleIo;
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } } }));
-  } catch (error) {
-    io.err(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCliArgs(argv, { 'batch-size': { type: 'string' } }, USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const batchSize = values['batch-size'] === undefined ? DEFAULT_ROTATION_BATCH_SIZE : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     io.err(`--batch-size must be a positive integer.\n${USAGE}`);

@@ -1,6 +1,7 @@
 import type { UserView } from './auth.schemas.ts';
 
-interface UserRow {
+/** The columns presentUser reads. */
+export interface UserRow {
   id: string;
   email: string;
   role: 'user' | 'admin';

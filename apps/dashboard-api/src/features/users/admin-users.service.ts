@@ -7,19 +7,13 @@ import { conflict, notFound } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
-import { presentUser } from '../auth/user.presenter.ts';
+import { presentUser, type UserRow } from '../auth/user.presenter.ts';
 import type { AdminUserPatch, AdminUsersQuery } from './admin-users.schemas.ts';
 import { decodeCursor, toPage } from '../../platform/pagination.ts';
 
-interface UserRow {
-  id: string;
+/** A user row plus its keyset position (created_at as PostgreSQL text). */
+interface UserListRow extends UserRow {
   k: string;
-  email: string;
-  role: 'user' | 'admin';
-  status: 'active' | 'suspended';
-  emailVerifiedAt: Date | null;
-  createdAt: Date;
-  lastLoginAt: Date | null;
 }
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -35,7 +29,7 @@ export function createAdminUsersService({ db }: { db: Database }) {
         query.role ? Prisma.sql`role = ${query.role}::user_role` : undefined,
         after ? Prisma.sql`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : undefined,
       ].filter((condition): condition is Prisma.Sql => condition !== undefined);
-      const rows = await db.prisma.$queryRaw<UserRow[]>`
+      const rows = await db.prisma.$queryRaw<UserListRow[]>`
         SELECT id::text AS id, created_at::text AS k, email, role::text AS role, status::text AS status,
                email_verified_at AS "emailVerifiedAt", created_at AS "createdAt", last_login_at AS "lastLoginAt"
           FROM users
