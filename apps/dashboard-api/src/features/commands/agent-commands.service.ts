@@ -16,6 +16,7 @@ import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
+import { timeOutOverdue } from './command-sweeper.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 /** How recently an agent must have reported a dongle to be handed its commands. */
@@ -158,12 +159,8 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
   ).rows;
   if (!row || row.agent_id !== agent.id) return { kind: 'not_found' as const };
   if (row.status === 'DELIVERED' && row.overdue) {
-    // The sweeper has not got to it yet: apply the timeout here, the same way it would.
-    await client.query(
-      `UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now() WHERE id = $1`,
-      [commandId],
-    );
-    await recordAudit(auditClient(client), { actor: { type: 'system' }, action: 'command.timeout', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id } });
+    // The sweeper has not got to it yet: apply the timeout here, the way it would.
+    await timeOutOverdue({ client }, commandId);
     return { kind: 'timed_out' as const };
   }
   const command = commandFromRow(row);

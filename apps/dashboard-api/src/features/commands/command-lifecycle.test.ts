@@ -27,8 +27,8 @@ describe('the sweeper', () => {
     const fleet = await createFleet(app);
     const command = (await fleet.send(fleet.dongle.id, { type: 'PING', ttlSeconds: 1 })).body;
     await expect.poll(() => statusOf(command.id), { timeout: 15_000, interval: 200 }).toBe('EXPIRED');
-    const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'command.expire', actorType: 'system', details: { path: ['commandIds'], array_contains: [command.id] } } });
-    expect(audit).not.toBeNull();
+    const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'command.expire', actorType: 'system', targetType: 'command', targetId: command.id } });
+    expect(audit?.details).toEqual({ dongleId: fleet.dongle.id });
     expect((await pollAs(app, fleet.agent.authorization)).body.commands).toEqual([]);
   });
 
@@ -37,6 +37,8 @@ describe('the sweeper', () => {
     const command = (await fleet.send(fleet.dongle.id, { type: 'REBOOT' })).body;
     expect((await pollAs(app, fleet.agent.authorization)).body.commands).toHaveLength(1);
     await expect.poll(() => statusOf(command.id), { timeout: 15_000, interval: 200 }).toBe('TIMED_OUT');
+    const audit = await app.db.prisma.auditLog.findMany({ where: { action: 'command.timeout', actorType: 'system', targetType: 'command', targetId: command.id } });
+    expect(audit.map((row) => row.details)).toEqual([{ dongleId: fleet.dongle.id }]);
     const late = await postResult(app, fleet.agent.authorization, command.id, { status: 'SUCCEEDED' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('command_timed_out');
@@ -53,6 +55,8 @@ describe('the request paths treat overdue commands as expired or timed out', () 
     const cancel = await fleet.operator.agent.post(`/api/commands/${command.id}/cancel`).set('X-CSRF-Token', fleet.operator.csrfToken);
     expect(cancel.status).toBe(409);
     expect(await statusOf(command.id)).toBe('EXPIRED');
+    const audit = await lazy.db.prisma.auditLog.findMany({ where: { action: 'command.expire', targetType: 'command', targetId: command.id } });
+    expect(audit.map((row) => [row.actorType, row.details])).toEqual([['system', { dongleId: fleet.dongle.id }]]);
   });
 
   it('refuses a result that arrives after the execution timeout, marking the command TIMED_OUT', async () => {
@@ -63,6 +67,7 @@ describe('the request paths treat overdue commands as expired or timed out', () 
     const late = await postResult(lazy, fleet.agent.authorization, command.id, { status: 'SUCCEEDED', result: { pong: true } });
     expect(late.status).toBe(409);
     expect(await statusOf(command.id)).toBe('TIMED_OUT');
+    expect(await lazy.db.prisma.auditLog.count({ where: { action: 'command.timeout', targetType: 'command', targetId: command.id } })).toBe(1);
     expect((await postResult(lazy, fleet.agent.authorization, command.id, { status: 'SUCCEEDED', result: { pong: true } })).status).toBe(409);
   });
 });

@@ -1,53 +1,97 @@
-// Applies the two timers when no request touches a command: QUEUED past expires_at → EXPIRED,
-// DELIVERED past delivered_at + timeout_seconds → TIMED_OUT. Safe on several instances at once:
-// each batch is one UPDATE over rows it locks with SKIP LOCKED, guarded by the status it
-// changes, so two sweepers (or a sweeper and a result post) never both apply a transition.
-// Each batch writes one audit row listing the commands it changed. The ORDER BY (and the
-// redundant 1-second bound, the shortest timeout) steer both scans onto the (status, expires_at)
-// and (status, delivered_at) indexes, oldest first.
-import type { Database } from '../../platform/database.ts';
+// The two timers: QUEUED past expires_at → EXPIRED, DELIVERED past delivered_at + timeout_seconds
+// → TIMED_OUT. `expireOverdue` / `timeOutOverdue` are the one implementation of each transition
+// (SQL, error text, audit row), used by the sweeper (every overdue command, in batches) and by
+// the request paths that find one command overdue (a cancel, a late result).
+//
+// Safe on several instances at once: each batch is one UPDATE over rows it locks with SKIP
+// LOCKED, guarded by the status it changes (and the overdue condition), so two sweepers (or a
+// sweeper and a request) never both apply a transition. Every changed command gets its own
+// audit row (targetType 'command', targetId its id, details {dongleId}), so a command's audit
+// trail is complete whoever applied the timer. The ORDER BY (and the redundant 1-second bound,
+// the shortest timeout) steer both batch scans onto the (status, expires_at) and
+// (status, delivered_at) indexes, oldest first.
+import type pg from 'pg';
+import type { Database, Tx } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
+import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 const BATCH = 500;
 
-export const EXPIRE_SQL = `
+const expireSql = (ids: string) => `
 UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
- WHERE id IN (SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
-              ORDER BY expires_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-   AND status = 'QUEUED'
-RETURNING id`;
+ WHERE id IN (${ids})
+   AND status = 'QUEUED' AND expires_at <= now()
+RETURNING id, dongle_id`;
 
-export const TIME_OUT_SQL = `
+const timeOutSql = (ids: string) => `
 UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
- WHERE id IN (SELECT id FROM commands
+ WHERE id IN (${ids})
+   AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+RETURNING id, dongle_id`;
+
+/** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
+export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
+              ORDER BY expires_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
+
+/** One sweeper batch of overdue DELIVERED commands (exported for the scale bench's EXPLAIN). */
+export const TIME_OUT_SQL = timeOutSql(`SELECT id FROM commands
                WHERE status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
                  AND delivered_at <= now() - interval '1 second'
-               ORDER BY delivered_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-   AND status = 'DELIVERED'
-RETURNING id`;
+               ORDER BY delivered_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
+
+const EXPIRE_ONE_SQL = expireSql('$1::uuid');
+const TIME_OUT_ONE_SQL = timeOutSql('$1::uuid');
+
+/** The statements of one transaction, from Prisma (`tx`) or from pg (`client`). */
+export type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
+
+async function transition(on: TransitionClient, sql: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
+  const rows =
+    'tx' in on
+      ? await on.tx.$queryRawUnsafe<{ id: string; dongle_id: string }[]>(sql, ...params)
+      : (await on.client.query<{ id: string; dongle_id: string }>(sql, params)).rows;
+  const audit = 'tx' in on ? on.tx : auditClient(on.client);
+  for (const row of rows) {
+    await recordAudit(audit, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
+  }
+  return rows.map((row) => row.id);
+}
+
+/**
+ * QUEUED → EXPIRED for `commandId` if it is overdue, or for the next batch of overdue commands
+ * when no id is given. Returns the ids it changed; call inside a transaction.
+ */
+export function expireOverdue(on: TransitionClient, commandId?: string): Promise<string[]> {
+  return commandId ? transition(on, EXPIRE_ONE_SQL, [commandId], 'command.expire') : transition(on, EXPIRE_SQL, [], 'command.expire');
+}
+
+/**
+ * DELIVERED → TIMED_OUT for `commandId` if it is overdue, or for the next batch of overdue
+ * commands when no id is given. Returns the ids it changed; call inside a transaction.
+ */
+export function timeOutOverdue(on: TransitionClient, commandId?: string): Promise<string[]> {
+  return commandId ? transition(on, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(on, TIME_OUT_SQL, [], 'command.timeout');
+}
 
 export interface SweepResult {
   expired: number;
   timedOut: number;
 }
 
-/** One full sweep (every overdue command, in batches). Exposed for tests and the bench. */
+/**
+ * One full sweep (every overdue command, in batches of one transaction each, on pg: a batch
+ * writes up to 500 audit rows). Exposed for tests and the bench.
+ */
 export async function sweepCommands(db: Database): Promise<SweepResult> {
   const result: SweepResult = { expired: 0, timedOut: 0 };
-  for (const [sql, action, key] of [
-    [EXPIRE_SQL, 'command.expire', 'expired'],
-    [TIME_OUT_SQL, 'command.timeout', 'timedOut'],
+  for (const [apply, key] of [
+    [expireOverdue, 'expired'],
+    [timeOutOverdue, 'timedOut'],
   ] as const) {
     for (;;) {
-      const ids = await db.prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRawUnsafe<{ id: string }[]>(sql);
-        if (rows.length > 0) {
-          await recordAudit(tx, { actor: { type: 'system' }, action, targetType: 'command', details: { count: rows.length, commandIds: rows.map((r) => r.id) } });
-        }
-        return rows;
-      });
+      const ids = await inPgTransaction(db.pool, (client) => apply({ client }));
       result[key] += ids.length;
       if (ids.length < BATCH) break;
     }

@@ -11,6 +11,7 @@ import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
+import { expireOverdue } from './command-sweeper.ts';
 
 export interface CommandServiceDeps {
   db: Database;
@@ -102,10 +103,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       if (!row) return { kind: 'not_found' as const };
       if (row.status !== 'QUEUED') return { kind: 'conflict' as const, status: row.status };
       if (row.overdue) {
-        await tx.$executeRaw`
-          UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
-           WHERE id = ${commandId}::uuid`;
-        await recordAudit(tx, { actor: { type: 'system' }, action: 'command.expire', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id } });
+        await expireOverdue({ tx }, commandId);
         return { kind: 'conflict' as const, status: 'EXPIRED' };
       }
       const [updated] = await tx.$queryRaw<CommandRow[]>`
