@@ -39,6 +39,8 @@ export interface RateLimit {
   hit(discriminator: string): Promise<RateLimitResult>;
   /** The current state without counting a hit. */
   peek(discriminator: string): Promise<RateLimitResult>;
+  /** Gives back one hit (an attempt counted up front that turned out not to count). */
+  refund(discriminator: string): Promise<void>;
   /** Forgets the counter (e.g. an admin unlocking an account). */
   reset(discriminator: string): Promise<void>;
 }
@@ -82,6 +84,10 @@ export function createRateLimit(db: Pool, options: { name: string } & RateLimitR
       if (rule.limit === 0) return result(0, 1, false);
       const { rows } = await db.pool.query<{ hits: number; retry_after: number }>(PEEK_SQL, [rateLimitKey(options.name, discriminator)]);
       return rows[0] ? result(rows[0].hits, rows[0].retry_after, false) : result(0, rule.windowSeconds, false);
+    },
+    async refund(discriminator) {
+      if (rule.limit === 0) return;
+      await db.pool.query('UPDATE rate_limit_counters SET hits = greatest(hits - 1, 0) WHERE key = $1 AND expires_at > now()', [rateLimitKey(options.name, discriminator)]);
     },
     async reset(discriminator) {
       await db.pool.query('DELETE FROM rate_limit_counters WHERE key = $1', [rateLimitKey(options.name, discriminator)]);

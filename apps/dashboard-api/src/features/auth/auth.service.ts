@@ -98,17 +98,19 @@ export function createAuthService({ db, hasher, config, logger }: AuthServiceDep
       const password = normalizePassword(rawPassword);
       const user = await findUserByEmail(db, email);
       const actor = user ? ({ type: 'user', id: user.id } as const) : anonymous;
-      const lock = await loginFailures.peek(email);
+      // The attempt is counted before the (slow) verify, so concurrent guesses cannot all pass
+      // the check before any failure is recorded; a right password gives its hit back.
+      const lock = await loginFailures.hit(email);
       if (!lock.allowed) {
         await audit({ actor, action: 'auth.login', targetType: 'user', targetId: user?.id ?? null, result: 'denied', details: { reason: 'locked_out' }, context });
         throw tooManyRequests(lock.retryAfterSeconds, 'Too many failed sign-ins for this account; try again later or reset your password.');
       }
       const ok = await hasher.verify(user?.passwordHash ?? null, password);
       if (!user || !ok) {
-        await loginFailures.hit(email);
         await audit({ actor, action: 'auth.login', targetType: 'user', targetId: user?.id ?? null, result: 'failure', details: { reason: 'invalid_credentials' }, context });
         throw invalidCredentials();
       }
+      await loginFailures.refund(email);
       if (user.status !== 'active') {
         await audit({ actor, action: 'auth.login', targetType: 'user', targetId: user.id, result: 'denied', details: { reason: 'account_suspended' }, context });
         throw forbidden('account_suspended', 'This account is suspended.');

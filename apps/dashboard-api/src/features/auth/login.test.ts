@@ -113,6 +113,25 @@ describe('login lockout', () => {
     expect(await locked.db.prisma.auditLog.count({ where: { action: 'auth.login', targetId: user.id, result: 'denied' } })).toBe(1);
   });
 
+  it('holds the limit against concurrent guesses: of ten at once, exactly the limit get 401', async () => {
+    const user = await createUser(locked.db);
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, () => locked.http.post('/api/auth/login').set('X-Forwarded-For', randomIp()).send({ email: user.email, password: 'wrong password number x' })),
+    );
+    const statuses = attempts.map((res) => res.status).sort();
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(7);
+  });
+
+  it('counts only failures: right passwords between failures do not use up the limit', async () => {
+    const user = await createUser(locked.db);
+    const attempt = (password: string) => locked.http.post('/api/auth/login').set('X-Forwarded-For', randomIp()).send({ email: user.email, password });
+    for (let i = 0; i < 2; i++) expect((await attempt('wrong password number x')).status).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await attempt(user.password)).status).toBe(200);
+    expect((await attempt('wrong password number x')).status).toBe(401);
+    expect((await attempt(user.password)).status).toBe(429);
+  });
+
   it('locks an unknown email the same way (no oracle)', async () => {
     const email = uniqueEmail('ghost');
     const attempt = () => locked.http.post('/api/auth/login').set('X-Forwarded-For', randomIp()).send({ email, password: 'wrong password number x' });
@@ -193,6 +212,18 @@ describe('sessions', () => {
     const after = await app.db.prisma.session.findUniqueOrThrow({ where: { sid: sidOf(cookie) } });
     expect(after.expire.toISOString()).toBe(before.expire.toISOString());
     expect(after.sess).toEqual(before.sess);
+  });
+
+  it('refuses a session past its absolute lifetime even while its row has not expired (server-side check)', async () => {
+    const { user, cookie } = await createLoggedInUser(app.db, app.url);
+    const raw = () => app.http.get('/api/me/sessions').set('Cookie', cookie);
+    expect((await raw()).status).toBe(200);
+    // Age the session's start past the absolute limit; the row's expire stays in the future and
+    // the raw cookie is sent as is, so only the server's absolute-lifetime check can refuse it.
+    const aged = Date.now() - app.config.sessionAbsoluteMs - 60_000;
+    await app.db.pool.query(`UPDATE sessions SET sess = jsonb_set(sess::jsonb, '{createdAt}', to_jsonb($2::bigint))::json WHERE user_id = $1`, [user.id, aged]);
+    expect((await app.db.pool.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND expire > now()`, [user.id])).rowCount).toBe(1);
+    expect((await raw()).status).toBe(401);
   });
 
   it('ends an active session at its absolute lifetime, and an idle one at its idle timeout', async () => {

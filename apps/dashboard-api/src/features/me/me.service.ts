@@ -23,16 +23,17 @@ export function createMeService({ db, hasher, loginFailures }: MeServiceDeps) {
   return {
     /** Needs the current password; ends every other session and any outstanding reset link. */
     async changePassword(actor: SessionUser, currentSid: string, currentPassword: string, newPassword: string, context: RequestContext): Promise<void> {
-      const lock = await loginFailures.peek(actor.email);
+      // Counted up front (see authenticate); a right current password gives the hit back.
+      const lock = await loginFailures.hit(actor.email);
       if (!lock.allowed) throw tooManyRequests(lock.retryAfterSeconds, 'Too many wrong passwords for this account; try again later.');
       const { passwordHash } = await db.prisma.user.findUniqueOrThrow({ where: { id: actor.id }, select: { passwordHash: true } });
       if (!(await hasher.verify(passwordHash, normalizePassword(currentPassword)))) {
-        await loginFailures.hit(actor.email);
         await db.prisma.$transaction((tx) =>
           recordAudit(tx, { actor: { type: 'user', id: actor.id }, action: 'auth.password_change', targetType: 'user', targetId: actor.id, result: 'failure', details: { reason: 'wrong_current_password' }, context }),
         );
         throw forbidden('invalid_current_password', 'The current password is incorrect.');
       }
+      await loginFailures.refund(actor.email);
       const newHash = await hasher.hash(newPassword);
       await db.prisma.$transaction(async (tx) => {
         await tx.user.update({ where: { id: actor.id }, data: { passwordHash: newHash } });
