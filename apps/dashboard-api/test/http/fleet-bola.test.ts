@@ -34,7 +34,7 @@ async function snapshot() {
   const dongleIds = [victim.dongleA.id, victim.dongleB.id, victim.unclaimedId];
   return JSON.stringify({
     agents: await p.agent.findMany({ where: { userId: owner.user.id }, include: { tokens: true }, orderBy: { id: 'asc' } }),
-    dongles: await p.dongle.findMany({ where: { id: { in: dongleIds } }, select: { id: true, name: true, ownerUserId: true, ownershipState: true, updatedAt: true }, orderBy: { id: 'asc' } }),
+    dongles: await p.dongle.findMany({ where: { id: { in: dongleIds } }, select: { id: true, name: true, ownerUserId: true, ownershipState: true, updatedAt: true, lastSeenAt: true, lastSeenAgentId: true, firmwareVersion: true }, orderBy: { id: 'asc' } }),
     tokens: await p.dongleToken.findMany({ where: { dongleId: { in: dongleIds } }, orderBy: { id: 'asc' } }),
     groups: await p.dongleGroup.findMany({ where: { userId: owner.user.id }, orderBy: { id: 'asc' } }),
     attackerGroups: await p.dongleGroup.count({ where: { userId: attacker.user.id } }),
@@ -76,6 +76,27 @@ describe("another user's fleet", () => {
     const missing = await run({ agent: randomUUID(), dongle: randomUUID(), group: randomUUID(), deviceId: '0123456789abcdef' });
     expect(missing.status).toBe(404);
     expect(await snapshot()).toBe(before);
+  });
+
+  it("another user's agent reporting my dongles (with other firmware) changes nothing on them", async () => {
+    const before = await snapshot();
+    const res = await app.http
+      .post('/api/agent/heartbeat')
+      .set('Authorization', attacker.agentAuth)
+      .send({ version: '6.6.6', dongles: [victim.dongleA, victim.dongleB].map((d) => ({ deviceId: d.deviceId, firmwareVersion: 'evil-9.9' })) });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).not.toContain(victim.dongleA.deviceId);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("does not cut my agent off my dongle: after another user's agent reports it, my token exchange still works", async () => {
+    await heartbeat(app, owner.agentAuth, [victim.dongleA.deviceId]);
+    await heartbeat(app, attacker.agentAuth, [victim.dongleA.deviceId]);
+    const row = await app.db.prisma.dongle.findUniqueOrThrow({ where: { id: victim.dongleA.id } });
+    expect(row.ownershipState).toBe('CLAIMED_ACTIVE');
+    expect(row.lastSeenAgentId).toBe(owner.agentRow.id);
+    const exchanged = await app.http.post(`/api/agent/dongles/${victim.dongleA.deviceId}/token`).set('Authorization', owner.agentAuth);
+    expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(200);
   });
 
   it('hides an unclaimed dongle from every operator route: it is nobody’s', async () => {

@@ -1,8 +1,15 @@
-// What an agent's heartbeat says about dongles: "I can reach these". One upsert records every
-// sighting: unknown dongles are created UNCLAIMED, known ones get last_seen_at/_agent_id and
-// firmware. Like the agent row, a dongle row is only rewritten when something changed or its
-// last_seen_at is older than the throttle, so steady heartbeats cost no dongle writes.
-// last_seen_agent_id is the proof of possession that claims and token exchanges check.
+// What an agent's heartbeat says about dongles: "I can reach these". Unknown dongles are created
+// UNCLAIMED (and audited as discovered); known ones get last_seen_at/_agent_id and firmware, but
+// only when they are nobody's or belong to the agent's own user: another user's agent reporting
+// my device id must not move my dongle's last_seen_agent_id (that would block my token exchange
+// and command hand-out) nor its firmware_version. Like the agent row, a dongle row is only
+// rewritten when something changed or its last_seen_at is older than the throttle, so steady
+// heartbeats cost no dongle writes. last_seen_agent_id is the proof of possession that claims
+// and token exchanges check.
+//
+// Two statements rather than one upsert: INSERT … ON CONFLICT DO NOTHING for new rows, then a
+// plain UPDATE whose row locks are taken only on rows that pass its WHERE (ON CONFLICT DO
+// UPDATE … WHERE would lock every conflicting row, including the throttled and foreign ones).
 import type { Database } from '../../platform/database.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
@@ -28,21 +35,36 @@ export async function recordDongleSightings(
   const firmware = unique.map((d) => d.firmwareVersion);
 
   return prisma.$transaction(async (tx) => {
-    const written = await tx.$queryRaw<Array<{ id: string; device_id: string; inserted: boolean }>>`
+    const inserted = await tx.$queryRaw<Array<{ id: string; device_id: string }>>`
       INSERT INTO dongles (device_id, firmware_version, last_seen_at, last_seen_agent_id)
       SELECT r.device_id, r.firmware_version, now(), ${agent.id}::uuid
       FROM unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version)
       ORDER BY r.device_id
-      ON CONFLICT (device_id) DO UPDATE SET
+      ON CONFLICT (device_id) DO NOTHING
+      RETURNING id::text AS id, device_id`;
+    // Rows just inserted fail the throttle conditions (same agent, last_seen_at = now()), so
+    // they are not written twice. The locking sub-select takes the row locks in device_id order
+    // (no deadlock between agents reporting overlapping sets) and only on rows it will update.
+    await tx.$executeRaw`
+      WITH due AS (
+        SELECT d.id, r.firmware_version
+        FROM dongles d
+        JOIN unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version) ON r.device_id = d.device_id
+        WHERE (d.owner_user_id IS NULL OR d.owner_user_id = ${agent.userId}::uuid)
+          AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid
+               OR d.last_seen_at IS NULL
+               OR d.last_seen_at < now() - make_interval(secs => ${options.throttleMs / 1000})
+               OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version))
+        ORDER BY d.device_id
+        FOR UPDATE OF d
+      )
+      UPDATE dongles d SET
         last_seen_at = now(),
-        last_seen_agent_id = EXCLUDED.last_seen_agent_id,
-        firmware_version = COALESCE(EXCLUDED.firmware_version, dongles.firmware_version)
-      WHERE dongles.last_seen_agent_id IS DISTINCT FROM EXCLUDED.last_seen_agent_id
-         OR dongles.last_seen_at IS NULL
-         OR dongles.last_seen_at < now() - make_interval(secs => ${options.throttleMs / 1000})
-         OR (EXCLUDED.firmware_version IS NOT NULL AND dongles.firmware_version IS DISTINCT FROM EXCLUDED.firmware_version)
-      RETURNING id::text AS id, device_id, (xmax = 0) AS inserted`;
-    for (const row of written.filter((r) => r.inserted)) {
+        last_seen_agent_id = ${agent.id}::uuid,
+        firmware_version = COALESCE(due.firmware_version, d.firmware_version)
+      FROM due
+      WHERE d.id = due.id`;
+    for (const row of inserted) {
       await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'dongle.discover', targetType: 'dongle', targetId: row.id, details: { deviceId: row.device_id }, context: options.context });
     }
     // Only the agent's own user's dongles: whether someone else owns one is not its business.

@@ -58,8 +58,9 @@ export function createDonglesService(deps: { db: Database }) {
     /**
      * UNCLAIMED → CLAIM_PENDING when the dongle's latest report came from one of the caller's
      * live agents within 5 minutes (proof of possession). One conditional UPDATE decides races.
-     * Refusals: 409 when the caller already knows the dongle exists (it is theirs, or their own
-     * agent reports it right now), otherwise 404, so the endpoint is no oracle for device ids.
+     * Refusals: 409 only when the dongle is already the caller's, otherwise 404 (someone else's
+     * dongle included, even one the caller's agent reports), so the endpoint is no oracle for
+     * device ids and never says whether someone else owns one.
      */
     async claim(user: SessionUser, deviceId: string, context: RequestContext): Promise<DongleView> {
       const id = await prisma.$transaction(async (tx) => {
@@ -74,15 +75,11 @@ export function createDonglesService(deps: { db: Database }) {
           await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'dongle.claim', targetType: 'dongle', targetId: claimed.id, details: { deviceId, to: 'CLAIM_PENDING' }, context });
           return claimed.id;
         }
-        const [seen] = await tx.$queryRaw<Array<{ owner: string | null; possessed: boolean }>>`
-          SELECT d.owner_user_id::text AS owner,
-                 COALESCE(a.user_id = ${user.id}::uuid AND a.revoked_at IS NULL
-                          AND d.last_seen_at > now() - make_interval(secs => ${POSSESSION_WINDOW_SECONDS}), false) AS possessed
-          FROM dongles d LEFT JOIN agents a ON a.id = d.last_seen_agent_id
-          WHERE d.device_id = ${deviceId}`;
-        if (seen && seen.owner !== null && (seen.owner === user.id || seen.possessed)) {
-          throw conflict('dongle_already_claimed', 'This dongle is already claimed.');
-        }
+        // Another user's dongle is never recorded as reported by my agents (dongle-sightings.ts),
+        // so all I can learn here is that a dongle is already mine.
+        const [mine] = await tx.$queryRaw<Array<{ id: string }>>`
+          SELECT id::text AS id FROM dongles WHERE device_id = ${deviceId} AND owner_user_id = ${user.id}::uuid`;
+        if (mine) throw conflict('dongle_already_claimed', 'This dongle is already claimed.');
         throw notFound('Dongle');
       });
       return loadView(prisma, id, user.id);

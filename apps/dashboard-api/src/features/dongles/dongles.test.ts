@@ -56,21 +56,23 @@ describe('claim', () => {
     expect((await claim(app, me, deviceId)).status).toBe(404);
   });
 
-  it('answers 409 for a dongle someone else owns only when my own agent reports it (I know it exists)', async () => {
+  it("answers 404 for a dongle someone else owns, even while my own agent reports it", async () => {
     const owner = await createOperator(app);
     const me = await createOperator(app);
     const { deviceId } = await activeDongle(app, owner);
     // Not reported by me: indistinguishable from a dongle that does not exist.
     const blind = await claim(app, me, deviceId);
     expect(blind.status).toBe(404);
-    // My agent has it plugged in: I know it exists, so "already claimed" reveals nothing new.
+    // My agent reporting someone else's dongle records nothing, so the claim is still a 404:
+    // whether (and by whom) a dongle is owned is never revealed.
     await heartbeat(app, me.agentAuth, [deviceId]);
     const seen = await claim(app, me, deviceId);
-    expect(seen.status).toBe(409);
-    expect(seen.body.error.code).toBe('dongle_already_claimed');
+    expect(seen.status).toBe(404);
+    expect(seen.body.error.code).toBe('not_found');
     expect(JSON.stringify(seen.body)).not.toContain(owner.user.id);
-    expect(JSON.stringify(seen.body)).not.toContain(owner.user.email);
-    expect((await dongleRow(deviceId)).ownerUserId).toBe(owner.user.id);
+    const row = await dongleRow(deviceId);
+    expect(row.ownerUserId).toBe(owner.user.id);
+    expect(row.lastSeenAgentId).toBe(owner.agentRow.id);
   });
 
   it('answers 409 when I claim my own dongle again', async () => {
