@@ -14,12 +14,13 @@
 // Keys are scoped per caller (user or agent) and operation, and kept `ttlHours` (24 h); the
 // pruner worker deletes expired rows. The table's UNIQUE (scope, key) makes the claim atomic
 // across instances.
-import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
+import { canonicalJson } from '../canonical-json.ts';
 import type { Database } from '../database.ts';
 import { AppError, conflict, unprocessable } from '../errors.ts';
-import type { BackgroundWorker } from '../lifecycle.ts';
+import { periodicWorker, type BackgroundWorker } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
+import { sha256Hex } from '../secrets.ts';
 
 export interface IdempotencyOptions {
   /** Route identity inside the scope, e.g. "POST /api/dongles/:id/commands". */
@@ -45,12 +46,6 @@ ON CONFLICT (scope, key) DO UPDATE
     OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at < now() - make_interval(secs => $5))
 RETURNING id`;
 
-function canonicalJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
-  return JSON.stringify(sort(value) ?? null);
-}
-
 function callerScope(res: Response): string | undefined {
   if (res.locals.userId) return `user:${res.locals.userId}`;
   if (res.locals.agentId) return `agent:${res.locals.agentId}`;
@@ -72,7 +67,7 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
     if (!caller) throw new Error('idempotency() must run after a guard that identifies the caller');
     const scope = `${caller}:${options.operation}`;
     const key = match[1]!;
-    const requestHash = createHash('sha256').update(`${req.method} ${req.baseUrl}${req.path}\n${canonicalJson(req.body)}`).digest('hex');
+    const requestHash = sha256Hex(`${req.method} ${req.baseUrl}${req.path}\n${canonicalJson(req.body)}`);
 
     // Two tries: the row we collided with may be released (deleted) between our two queries.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -127,31 +122,19 @@ function recordOutcome(db: Database, res: Response, id: string, logger?: Logger)
 
 /** Deletes expired keys in small batches. */
 export function createIdempotencyPruner(options: { db: Database; logger: Logger; intervalMs?: number }): BackgroundWorker {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  const prune = async () => {
-    for (;;) {
-      const { rowCount } = await options.db.pool.query(
-        'DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT 1000)',
-      );
-      if ((rowCount ?? 0) < 1000) return;
-    }
-  };
-  return {
+  return periodicWorker({
     name: 'idempotency-pruner',
-    start() {
-      timer = setInterval(() => {
-        running ??= prune()
-          .catch((error: unknown) => options.logger.warn({ err: (error as Error).message }, 'idempotency key pruning failed'))
-          .finally(() => (running = undefined));
-      }, options.intervalMs ?? 15 * 60_000);
-      timer.unref();
+    intervalMs: options.intervalMs ?? 15 * 60_000,
+    work: async () => {
+      for (;;) {
+        const { rowCount } = await options.db.pool.query(
+          'DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT 1000)',
+        );
+        if ((rowCount ?? 0) < 1000) return;
+      }
     },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'idempotency key pruning failed'),
+  });
 }
 
 declare global {
