@@ -23,14 +23,14 @@ export interface TouchOptions {
 
 /**
  * Marks the agent (and the token it used) as seen now. Called by the heartbeat and by the
- * command long-poll. Skips the database entirely when the guard's lastSeenAt is recent and no
- * version is reported; otherwise one conditional statement, which also writes nothing when
+ * command long-poll. Skips the database entirely when the guard's lastSeenAt is recent and the
+ * reported version (if any) equals the one the guard read; otherwise one conditional statement, which also writes nothing when
  * another request got there first. Returns true when a row was written.
  */
 export async function touchAgentLastSeen(client: RawClient, agent: AgentPrincipal, options: TouchOptions): Promise<boolean> {
   const throttleMs = lastSeenThrottleMs(options.pollIntervalMs);
   const recent = agent.lastSeenAt !== null && Date.now() - agent.lastSeenAt.getTime() < throttleMs;
-  if (recent && options.version === undefined) return false;
+  if (recent && (options.version === undefined || options.version === agent.version)) return false;
   const version = options.version ?? null;
   const written = await client.$executeRaw(Prisma.sql`
     WITH seen AS (

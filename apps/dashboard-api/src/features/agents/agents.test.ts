@@ -1,5 +1,6 @@
 // Agents over HTTP: enrollment codes, enrollment, bearer tokens, heartbeat, liveness,
 // list/get/rename/delete and token rotation.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, createLoggedInUser, randomDeviceId } from '../../../test/support/factories.ts';
 import { csrf, startFleetApp } from '../../../test/support/fleet.ts';
@@ -179,14 +180,23 @@ describe('heartbeat', () => {
     const deviceId = randomDeviceId();
     const beat = () => app.http.post('/api/agent/heartbeat').set('Authorization', authorization).send({ version: '1.2.0', dongles: [{ deviceId }] });
     expect((await beat()).status).toBe(200);
-    const agentBefore = await app.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
-    const dongleBefore = await app.db.prisma.dongle.findUniqueOrThrow({ where: { deviceId } });
+    // xmin changes on any write to the row, even one that leaves every column as it was.
+    const xmin = async () => ({
+      agent: (await app.db.pool.query<{ xmin: string }>('SELECT xmin::text AS xmin FROM agents WHERE id = $1', [agentId])).rows[0]!.xmin,
+      token: (await app.db.pool.query<{ xmin: string }>('SELECT xmin::text AS xmin FROM agent_tokens WHERE agent_id = $1', [agentId])).rows[0]!.xmin,
+      dongle: (await app.db.pool.query<{ xmin: string }>('SELECT xmin::text AS xmin FROM dongles WHERE device_id = $1', [deviceId])).rows[0]!.xmin,
+    });
+    const before = await xmin();
     expect((await beat()).status).toBe(200);
-    const agentAfter = await app.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
-    const dongleAfter = await app.db.prisma.dongle.findUniqueOrThrow({ where: { deviceId } });
-    expect(agentAfter.lastSeenAt).toEqual(agentBefore.lastSeenAt);
-    expect(agentAfter.updatedAt).toEqual(agentBefore.updatedAt);
-    expect(dongleAfter.lastSeenAt).toEqual(dongleBefore.lastSeenAt);
+    expect(await xmin()).toEqual(before);
+  });
+
+  it('skips the database entirely when last seen is recent and the version is unchanged', async () => {
+    const refuse = { $executeRaw: () => { throw new Error('touchAgentLastSeen wrote although nothing changed'); } } as unknown as Parameters<typeof touchAgentLastSeen>[0];
+    const principal = { id: randomUUID(), userId: randomUUID(), tokenId: randomUUID(), lastSeenAt: new Date(), version: '1.2.0' };
+    expect(await touchAgentLastSeen(refuse, principal, { pollIntervalMs: 30_000, version: '1.2.0' })).toBe(false);
+    expect(await touchAgentLastSeen(refuse, principal, { pollIntervalMs: 30_000 })).toBe(false);
+    await expect(touchAgentLastSeen(refuse, principal, { pollIntervalMs: 30_000, version: '1.3.0' })).rejects.toThrow(/wrote/);
   });
 
   it('writes again once last seen is older than half the poll interval', async () => {
@@ -195,7 +205,7 @@ describe('heartbeat', () => {
     const stale = new Date(Date.now() - 20_000);
     await app.db.prisma.agent.update({ where: { id: agent.id }, data: { lastSeenAt: stale } });
     const tokenRow = await app.db.prisma.agentToken.findFirstOrThrow({ where: { agentId: agent.id } });
-    const written = await touchAgentLastSeen(app.db.prisma, { id: agent.id, userId: operator.user.id, tokenId: tokenRow.id, lastSeenAt: stale }, { pollIntervalMs: 30_000 });
+    const written = await touchAgentLastSeen(app.db.prisma, { id: agent.id, userId: operator.user.id, tokenId: tokenRow.id, lastSeenAt: stale, version: null }, { pollIntervalMs: 30_000 });
     expect(written).toBe(true);
     const after = await app.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
     expect(after.lastSeenAt!.getTime()).toBeGreaterThan(stale.getTime());

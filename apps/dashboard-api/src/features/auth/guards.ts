@@ -95,7 +95,7 @@ export function createGuards(db: Database): Guards {
     // lookup (measured in bench/agent-poll.bench.ts: ~0.2 ms of CPU against 1.4–2.9 ms).
     const { rows } = await db.pool.query<AgentPrincipal>({
       name: 'agent-bearer-auth',
-      text: `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.last_seen_at AS "lastSeenAt"
+      text: `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.last_seen_at AS "lastSeenAt", a.version
                FROM agent_tokens t
                JOIN agents a ON a.id = t.agent_id
                JOIN users u ON u.id = a.user_id

@@ -16,6 +16,8 @@ export interface AgentPrincipal {
   userId: string;
   tokenId: string;
   lastSeenAt: Date | null;
+  /** The software version the agent last reported (heartbeat), as stored. */
+  version: string | null;
 }
 
 declare global {
