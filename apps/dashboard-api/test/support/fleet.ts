@@ -9,8 +9,8 @@ import { startTestApp, type TestApp } from './test-app.ts';
 export const randomKey = () => randomBytes(32).toString('base64');
 
 /** A test app whose dongle tokens use a fresh random key (never the developer's DATA_DIR ring). */
-export function startFleetApp(config: Partial<Config> = {}): Promise<TestApp> {
-  return startTestApp({ config: { dongleTokenKeys: `1:${randomKey()}`, ...config } });
+export function startFleetApp(config: Partial<Config> = {}, options: { databaseUrl?: string } = {}): Promise<TestApp> {
+  return startTestApp({ ...options, config: { dongleTokenKeys: `1:${randomKey()}`, ...config } });
 }
 
 export type Operator = Awaited<ReturnType<typeof createOperator>>;

@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomDeviceId } from '../../../test/support/factories.ts';
 import { activeDongle, claim, createOperator, heartbeat, startFleetApp } from '../../../test/support/fleet.ts';
+import { createScratchDatabase } from '../../../test/support/scratch-database.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
+import { applyMigrations } from '../../db/migrator.ts';
 import { lapseStaleClaims } from './claim-lapse.ts';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -77,8 +79,13 @@ describe('claim lapse', () => {
   });
 
   it('runs by itself in the background with no request touching the dongle', async () => {
-    const quick = await startFleetApp({ claims: { pendingTimeoutMs: 1_000, lapseIntervalMs: 200 } });
+    // A 1 s timeout would lapse other test files' CLAIM_PENDING dongles on the shared database,
+    // so this app gets a scratch database of its own.
+    const scratch = await createScratchDatabase('claim_lapse');
+    let quick: TestApp | undefined;
     try {
+      await applyMigrations(scratch.url);
+      quick = await startFleetApp({ claims: { pendingTimeoutMs: 1_000, lapseIntervalMs: 200 } }, { databaseUrl: scratch.url });
       const me = await createOperator(quick);
       const deviceId = randomDeviceId();
       await heartbeat(quick, me.agentAuth, [deviceId]);
@@ -90,7 +97,8 @@ describe('claim lapse', () => {
       }
       expect(state).toBe('UNCLAIMED');
     } finally {
-      await quick.stop();
+      await quick?.stop();
+      await scratch.drop();
     }
   });
 });
