@@ -134,6 +134,27 @@ describe('Idempotency-Key on command creation', () => {
     expect((await fleet.send(pending.id, { type: 'PING' }, 'retry-me')).status).toBe(201);
   });
 
+  it('does not create a second command when a crash left the key in flight after the command committed', async () => {
+    const fleet = await createFleet(app);
+    const body = { type: 'REBOOT' };
+    const first = await fleet.send(fleet.dongle.id, body, 'crash-key');
+    expect(first.status).toBe(201);
+    // The crash: the command committed but its response was never stored, and the in-flight
+    // row is past the 120 s takeover.
+    await app.db.pool.query(
+      `UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, created_at = now() - interval '3 minutes' WHERE key = 'crash-key' AND scope LIKE $1`,
+      [`user:${fleet.operator.user.id}:%`],
+    );
+    const retry = await fleet.send(fleet.dongle.id, body, 'crash-key');
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(await app.db.prisma.command.count({ where: { createdByUserId: fleet.operator.user.id, idempotencyKey: 'crash-key' } })).toBe(1);
+    // The takeover stored the replayed response: the next retry is an ordinary replay.
+    const again = await fleet.send(fleet.dongle.id, body, 'crash-key');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+  });
+
   it('refuses a malformed key with 422', async () => {
     const fleet = await createFleet(app);
     const res = await fleet.send(fleet.dongle.id, { type: 'PING' }, 'x'.repeat(300));

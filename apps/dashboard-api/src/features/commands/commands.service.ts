@@ -7,9 +7,11 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Command, CommandStatus } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { canonicalJson } from '../../platform/canonical-json.ts';
+import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import type { CreateCommandBody } from './command-payloads.ts';
+import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
 import { expireOverdue } from './command-sweeper.ts';
 
@@ -62,19 +64,41 @@ export function historyPageSql(userId: string, dongleId: string, options: ListOp
 export function createCommandService(deps: CommandServiceDeps) {
   const { db } = deps;
 
+  /**
+   * With an Idempotency-Key, the command that key already created (same user, same dongle,
+   * within the key's lifetime) is returned instead of a second one. The middleware stores the
+   * response only after this transaction commits, so a crash in between leaves the key "in
+   * flight"; the retry that takes it over must not send a second REBOOT. The advisory lock
+   * serializes two requests with one key even when the takeover races a slow first attempt.
+   */
   async function create(userId: string, dongleId: string, body: CreateCommandBody, options: { idempotencyKey?: string; context: RequestContext }): Promise<Command> {
-    return db.prisma.$transaction((tx) =>
-      enqueueCommand(tx, {
+    return db.prisma.$transaction(async (tx) => {
+      const key = options.idempotencyKey;
+      if (key !== undefined) {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`command-idempotency:${userId}:${key}`}, 0))`;
+        const [earlier] = await tx.$queryRaw<CommandRow[]>`
+          SELECT * FROM commands
+           WHERE dongle_id = ${dongleId}::uuid AND created_at > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})
+             AND created_by_user_id = ${userId}::uuid AND idempotency_key = ${key}
+           ORDER BY created_at DESC LIMIT 1`;
+        if (earlier) {
+          if (earlier.type !== body.type || canonicalJson(earlier.payload) !== canonicalJson(parsePayload(body.type, body.payload))) {
+            throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
+          }
+          return commandFromRow(earlier);
+        }
+      }
+      return enqueueCommand(tx, {
         dongleId,
         type: body.type,
         payload: body.payload,
         createdByUserId: userId,
         ttlSeconds: body.ttlSeconds,
         timeoutSeconds: deps.timeoutSeconds,
-        idempotencyKey: options.idempotencyKey,
+        idempotencyKey: key,
         context: options.context,
-      }),
-    );
+      });
+    });
   }
 
   /** Newest first; keyset pagination on (created_at, id), served by commands(dongle_id, created_at). */

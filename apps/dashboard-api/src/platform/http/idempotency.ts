@@ -32,6 +32,8 @@ export interface IdempotencyOptions {
 }
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/** How long a key is kept by default (`ttlHours`). */
+export const IDEMPOTENCY_TTL_HOURS = 24;
 
 // The draft defines the value as a structured-field string ("…"); bare tokens are accepted too.
 const KEY = /^"?([\x21\x23-\x7e]{1,255})"?$/;
@@ -53,7 +55,7 @@ function callerScope(res: Response): string | undefined {
 }
 
 export function idempotency(db: Database, options: IdempotencyOptions): RequestHandler {
-  const ttlHours = options.ttlHours ?? 24;
+  const ttlHours = options.ttlHours ?? IDEMPOTENCY_TTL_HOURS;
   const abandonAfter = options.abandonAfterSeconds ?? 120;
 
   return async (req, res, next) => {
