@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from './db/paths.ts';
+import { passwordSchema } from './features/auth/password-policy.ts';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -38,7 +39,8 @@ const envSchema = z
     SESSION_IDLE_MINUTES: positiveInt.default(30),
     SESSION_ABSOLUTE_HOURS: positiveInt.default(12),
     ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
-    ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    /** The same policy as every other password (length, common list), NFC-normalised as login expects. */
+    ADMIN_PASSWORD: passwordSchema.optional(),
     MIGRATE_ON_START: booleanFromEnv.default(true),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     MAIL_FROM: z.string().default('Fleet Dashboard <no-reply@localhost>'),

@@ -5,7 +5,7 @@ import { loadOrCreateDevSecret } from './db/dev-secrets.ts';
 import { applyMigrations, migrationStatus } from './db/migrator.ts';
 import { provisionDatabase } from './db/provision.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
-import { ensureAdmin } from './features/users/admin-bootstrap.ts';
+import { announceOneTimePassword, ensureAdmin } from './features/users/admin-bootstrap.ts';
 import { connectDatabase } from './platform/database.ts';
 import { createLogger } from './platform/logger.ts';
 import { startServer } from './server.ts';
@@ -37,10 +37,8 @@ async function main() {
   const sessionSecret = config.sessionSecret ?? loadOrCreateDevSecret(config.dataDir, 'session');
   const admin = await ensureAdmin(db, hasher, config.admin);
   if (admin && admin.action !== 'unchanged') logger.info({ email: admin.email, action: admin.action }, 'administrator account ready');
-  if (admin?.oneTimePassword) {
-    // Printed once, to the terminal only (never through the logger): change it after logging in.
-    process.stdout.write(`\n  First start: administrator ${admin.email}\n  One-time password: ${admin.oneTimePassword}\n  Log in and change it now; it will not be shown again.\n\n`);
-  }
+  // Shown once and never through the logger (see announceOneTimePassword for production).
+  if (admin) announceOneTimePassword(admin, { production: config.isProduction, dataDir: config.dataDir, write: (text) => process.stdout.write(text) });
 
   const running = await startServer({ config, logger, db, hasher, sessionSecret }, { port: config.port, host: config.host });
   logger.info({ url: running.url, embeddedDatabase: database.embedded }, 'dashboard-api listening');

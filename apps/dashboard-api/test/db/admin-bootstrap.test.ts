@@ -1,9 +1,12 @@
 // ensureAdmin when several instances start at once against one database: exactly one creates
 // (or promotes) the account, the others report "unchanged", nobody crashes.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { applyMigrations } from '../../src/db/migrator.ts';
-import { DEFAULT_ADMIN_EMAIL, ensureAdmin } from '../../src/features/users/admin-bootstrap.ts';
+import { announceOneTimePassword, DEFAULT_ADMIN_EMAIL, ensureAdmin } from '../../src/features/users/admin-bootstrap.ts';
 import { connectDatabase, type Database } from '../../src/platform/database.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createScratchDatabase } from '../support/scratch-database.ts';
@@ -64,5 +67,30 @@ describe('ensureAdmin started by two instances at once', () => {
 
     const stored = await instance(scratch.url).prisma.user.findUniqueOrThrow({ where: { email: DEFAULT_ADMIN_EMAIL } });
     expect(await sharedHasher.verify(stored.passwordHash, created!.oneTimePassword!)).toBe(true);
+  });
+});
+
+describe('announcing a generated first-admin password', () => {
+  const generated = { email: 'admin@fleet.local', action: 'created' as const, oneTimePassword: 'one-time-Secret-123' };
+
+  it('prints it to the terminal in development', () => {
+    const printed: string[] = [];
+    announceOneTimePassword(generated, { production: false, dataDir: '/nonexistent', write: (text) => printed.push(text) });
+    expect(printed.join('')).toContain('one-time-Secret-123');
+  });
+
+  it('keeps it out of stdout (the log stream) in production: a 0600 file under DATA_DIR, path printed', () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fleet-admin-'));
+    try {
+      const printed: string[] = [];
+      announceOneTimePassword(generated, { production: true, dataDir, write: (text) => printed.push(text) });
+      expect(printed.join('')).not.toContain('one-time-Secret-123');
+      const file = path.join(dataDir, 'first-admin-password');
+      expect(printed.join('')).toContain(file);
+      expect(readFileSync(file, 'utf8')).toContain('one-time-Secret-123');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Sign-up and email verification over HTTP on the real database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../platform/secrets.ts';
 import { createUser, uniqueEmail } from '../../../test/support/factories.ts';
 import { emailsTo, tokenFromLink, waitForEmails } from '../../../test/support/mail.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
@@ -33,7 +34,8 @@ describe('POST /api/auth/signup', () => {
     expect(link.startsWith('http://fleet.test/verify-email?token=')).toBe(true);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await app.db.prisma.emailVerificationToken.findFirstOrThrow({ where: { userId: user.id } });
-    expect(stored.tokenHash).not.toContain(token);
+    // Only the SHA-256 of the emailed token is stored.
+    expect(stored.tokenHash).toBe(sha256Hex(token));
     expect(stored.expiresAt.getTime() - stored.createdAt.getTime()).toBeGreaterThan(23.9 * 3_600_000);
     const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'auth.signup', targetId: user.id } });
     expect(audit).toMatchObject({ result: 'success', actorId: user.id });

@@ -3,6 +3,8 @@
 // DEFAULT_ADMIN_EMAIL with a random one-time password, which is returned for printing once.
 // Several instances may start at once against one database: whoever loses the race on the unique
 // email (or on the promotion) reports "unchanged" instead of failing the start.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Prisma, type Database } from '../../platform/database.ts';
 import { generateSecret } from '../../platform/secrets.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
@@ -64,4 +66,24 @@ async function promote(db: Database, user: { id: string; email: string; role: 'u
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/**
+ * Shows a generated first-admin password once. In development it is printed to the terminal.
+ * In production stdout is the shipped log stream, so it goes to a file only the service user can
+ * read (DATA_DIR/first-admin-password, mode 0600) and only that path is printed.
+ */
+export function announceOneTimePassword(
+  result: BootstrapResult,
+  options: { production: boolean; dataDir: string; write: (text: string) => void },
+): void {
+  if (!result.oneTimePassword) return;
+  if (!options.production) {
+    options.write(`\n  First start: administrator ${result.email}\n  One-time password: ${result.oneTimePassword}\n  Log in and change it now; it will not be shown again.\n\n`);
+    return;
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = path.join(options.dataDir, 'first-admin-password');
+  writeFileSync(file, `${result.email}\n${result.oneTimePassword}\n`, { mode: 0o600, flag: 'wx' });
+  options.write(`\n  First start: administrator ${result.email}; its one-time password is in ${file} (mode 0600). Log in, change it, delete the file.\n\n`);
 }
