@@ -2,7 +2,8 @@
 // Re-encrypts every dongle token under the newest key of DONGLE_TOKEN_KEYS (development: the
 // ring under DATA_DIR). Runbook in doc/fleet.md: add the new key with a higher version, restart
 // every instance, run this, check "remaining 0", and only then drop the old key.
-// Exit codes: 0 done, 1 some tokens could not be decrypted (listed), 2 bad arguments.
+// Exit codes: 0 done, 1 some tokens could not be decrypted (listed), 2 bad arguments, 3 some
+// tokens were skipped because concurrent work held their rows: run again before dropping a key.
 import { loadConfig } from '../config.ts';
 import { keyRingSpec } from '../features/dongles/key-ring.ts';
 import { keyRingFromSpec, type DongleTokenKeyRing } from '../features/dongles/token-crypto.ts';
@@ -36,6 +37,11 @@ export async function runKeysRotate(argv: string[], deps: { db?: Database; keyRi
     if (result.failed > 0) {
       io.err(`could not decrypt the tokens of these dongles (tampered, or their key is missing from the ring): ${result.failedDongleIds.join(', ')}`);
       return 1;
+    }
+    if (result.remaining > 0) {
+      // Rows locked by a concurrent exchange, release or claim lapse are skipped, not waited for.
+      io.err(`${result.remaining} token(s) still under older keys (locked by concurrent work); run again`);
+      return 3;
     }
     return 0;
   });

@@ -94,6 +94,26 @@ describe('dongle token key rotation', () => {
     expect(resumed).toMatchObject({ rotated: 2, remaining: 0 });
   });
 
+  it('exits 3 while a token row is locked by concurrent work, so the old key is not dropped early', async () => {
+    const me = await createOperator(old);
+    const dongle = await activeDongle(old, me);
+    const holder = await rotated.db.pool.connect();
+    const lines: string[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM dongle_tokens WHERE dongle_id = $1 FOR UPDATE', [dongle.id]);
+      const code = await runKeysRotate([], { db: rotated.db, keyRing: ring12, io: { out: (l) => lines.push(l), err: (l) => lines.push(l) } });
+      expect(code, lines.join('\n')).toBe(3);
+      expect(lines.join('\n')).toContain('1 token(s) still under older keys (locked by concurrent work); run again');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(await versionOf(rotated, dongle.id)).toBe(v1);
+    expect(await runKeysRotate([], { db: rotated.db, keyRing: ring12, io: { out: () => {}, err: () => {} } })).toBe(0);
+    expect(await versionOf(rotated, dongle.id)).toBe(v2);
+  });
+
   it('refuses a tampered ciphertext or tag: the exchange fails and rotation reports the dongle', async () => {
     const me = await createOperator(rotated);
     for (const column of ['ciphertext', 'authTag'] as const) {
