@@ -2,6 +2,7 @@
 // (which dongle, what to do, by when to answer). The Idempotency-Key stays internal.
 import { z } from 'zod';
 import type { Command } from '../../generated/prisma/client.ts';
+import { pageOf } from '../../platform/pagination.ts';
 import { COMMAND_TYPES } from './command-payloads.ts';
 import type { DeliveredCommand } from './agent-commands.service.ts';
 
@@ -25,7 +26,7 @@ export const commandView = z.object({
   updatedAt: z.iso.datetime(),
 });
 
-export const commandPage = z.object({ items: z.array(commandView), nextCursor: z.string().nullable() });
+export const commandPage = pageOf(commandView);
 
 export const agentCommandView = z.object({
   id: z.uuid(),

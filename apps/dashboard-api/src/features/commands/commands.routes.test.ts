@@ -189,6 +189,20 @@ describe('GET /api/dongles/:id/commands', () => {
     expect((await fleet.operator.agent.get(`/api/dongles/${fleet.dongle.id}/commands?cursor=garbage`)).status).toBe(422);
   });
 
+  it('refuses a cursor it did not issue with 422, including the old id-only form', async () => {
+    const fleet = await createFleet(app);
+    await fleet.send(fleet.dongle.id, { type: 'PING' });
+    const list = (cursor: string) => fleet.operator.agent.get(`/api/dongles/${fleet.dongle.id}/commands?cursor=${cursor}`);
+    const idOnly = Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url');
+    const notJson = Buffer.from('{{{').toString('base64url');
+    const badTime = Buffer.from(JSON.stringify(['yesterday', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    for (const cursor of [idOnly, notJson, badTime]) {
+      const res = await list(cursor);
+      expect(res.status, cursor).toBe(422);
+      expect(fields(res)).toContain('query.cursor');
+    }
+  });
+
   it("returns 404 for another user's dongle and command", async () => {
     const fleet = await createFleet(app);
     const command = (await fleet.send(fleet.dongle.id, { type: 'PING' })).body;

@@ -1,16 +1,13 @@
 // Request schemas of the command routes (strict: unknown keys are a 422).
 import { z } from 'zod';
+import { listQuery as pageQuery } from '../../platform/pagination.ts';
 import { COMMAND_STATUSES } from './command.presenter.ts';
 
 export { createCommandBody } from './command-payloads.ts';
 
 export const idParams = z.strictObject({ id: z.uuid({ message: 'id must be a uuid.' }) });
 
-export const listQuery = z.strictObject({
-  status: z.enum(COMMAND_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(200).optional(),
-});
+export const listQuery = pageQuery.extend({ status: z.enum(COMMAND_STATUSES).optional() });
 
 export const pollQuery = z.strictObject({
   /** Seconds to wait for work when none is pending. */

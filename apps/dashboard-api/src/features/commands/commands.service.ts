@@ -8,8 +8,9 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Command, CommandStatus } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { canonicalJson } from '../../platform/canonical-json.ts';
-import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
+import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
@@ -31,31 +32,22 @@ const visibleTo = (userId: string) => Prisma.sql`
   (c.created_by_user_id = ${userId}::uuid
    OR (c.created_by_user_id IS NULL AND EXISTS (SELECT 1 FROM dongles o WHERE o.id = c.dongle_id AND o.owner_user_id = ${userId}::uuid)))`;
 
-/** Cursors are opaque to clients: base64url of the last item's id; its (created_at, id) is the keyset position. */
-export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    throw unprocessable('The request is not valid.', [{ path: 'query.cursor', message: 'cursor is not one this API returned.' }]);
-  }
-  return id;
-}
-
 /**
- * One page of a dongle's history, newest first: keyset on (created_at, id), served by
- * commands(dongle_id, created_at). Exported for the scale bench's EXPLAIN.
+ * One page of a dongle's history, newest first: keyset on (created_at, id) with the platform
+ * cursor (pagination.ts), served by commands(dongle_id, created_at). `k` is created_at as text
+ * (microseconds) for the next cursor. Exported for the scale bench's EXPLAIN.
  */
 export function historyPageSql(userId: string, dongleId: string, options: ListOptions): Prisma.Sql {
-  const cursorId = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const position = options.cursor ? decodeCursor(options.cursor) : undefined;
   // The redundant `created_at <=` bound lets the index range start at the cursor instead of
   // filtering from the newest row on every page.
-  const after = cursorId
-    ? Prisma.sql`AND (c.created_at, c.id) < (SELECT k.created_at, k.id FROM commands k WHERE k.id = ${cursorId}::uuid)
-                 AND c.created_at <= (SELECT k.created_at FROM commands k WHERE k.id = ${cursorId}::uuid)`
+  const after = position
+    ? Prisma.sql`AND (c.created_at, c.id) < (${position.createdAt}::timestamptz, ${position.id}::uuid)
+                 AND c.created_at <= ${position.createdAt}::timestamptz`
     : Prisma.empty;
   const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;
   return Prisma.sql`
-    SELECT c.* FROM commands c
+    SELECT c.*, c.created_at::text AS k FROM commands c
      WHERE c.dongle_id = ${dongleId}::uuid AND ${visibleTo(userId)} ${status} ${after}
      ORDER BY c.created_at DESC, c.id DESC
      LIMIT ${options.limit + 1}`;
@@ -102,13 +94,11 @@ export function createCommandService(deps: CommandServiceDeps) {
   }
 
   /** Newest first; keyset pagination on (created_at, id), served by commands(dongle_id, created_at). */
-  async function listForDongle(userId: string, dongleId: string, options: ListOptions): Promise<{ items: Command[]; nextCursor: string | null }> {
+  async function listForDongle(userId: string, dongleId: string, options: ListOptions): Promise<Page<Command>> {
     const owned = await db.prisma.dongle.findFirst({ where: { id: dongleId, ownerUserId: userId }, select: { id: true } });
     if (!owned) throw notFound('Dongle');
-    const rows = await db.prisma.$queryRaw<CommandRow[]>(historyPageSql(userId, dongleId, options));
-    const items = rows.slice(0, options.limit).map(commandFromRow);
-    const nextCursor = rows.length > options.limit ? encodeCursor(items[items.length - 1]!.id) : null;
-    return { items, nextCursor };
+    const rows = await db.prisma.$queryRaw<(CommandRow & { k: string })[]>(historyPageSql(userId, dongleId, options));
+    return toPage(rows, options.limit, commandFromRow);
   }
 
   async function get(userId: string, commandId: string): Promise<Command> {
