@@ -143,7 +143,7 @@ describe('token exchange', () => {
     const stranger = await createOperator(app);
     const deviceId = randomDeviceId();
     await heartbeat(app, me.agentAuth, [deviceId]);
-    await claim(app, me, deviceId);
+    expect((await claim(app, me, deviceId)).status).toBe(202);
     await heartbeat(app, stranger.agentAuth, [deviceId]);
     const res = await exchange(stranger.agentAuth, deviceId);
     expect(res.status).toBe(404);
