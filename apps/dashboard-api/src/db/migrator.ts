@@ -150,18 +150,22 @@ interface MigrationRow {
 
 /** What `prisma migrate status` shows, computed from `_prisma_migrations` and the folder. */
 export async function migrationStatus(databaseUrl: string, dir = defaultMigrationsDir): Promise<MigrationStatus> {
-  const local = readLocalMigrations(dir);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const exists = await client.query<{ present: boolean }>("SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present");
-    const rows = exists.rows[0]?.present
-      ? (await client.query<MigrationRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at')).rows
-      : [];
-    return summarize(local, rows);
+    return await migrationStatusOn(client, readLocalMigrations(dir));
   } finally {
     await client.end();
   }
+}
+
+/** The same, over a connection or pool the caller already has (readiness uses the app's pool). */
+export async function migrationStatusOn(db: Pick<pg.Pool, 'query'>, local: LocalMigration[]): Promise<MigrationStatus> {
+  const exists = await db.query<{ present: boolean }>("SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present");
+  const rows = exists.rows[0]?.present
+    ? (await db.query<MigrationRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at')).rows
+    : [];
+  return summarize(local, rows);
 }
 
 function summarize(local: LocalMigration[], rows: MigrationRow[]): MigrationStatus {

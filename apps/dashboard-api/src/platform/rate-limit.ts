@@ -14,7 +14,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Database } from './database.ts';
 import { tooManyRequests } from './errors.ts';
-import type { BackgroundWorker } from './lifecycle.ts';
+import { periodicWorker, type BackgroundWorker } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import { sha256Hex } from './secrets.ts';
 
@@ -128,22 +128,12 @@ export async function pruneRateLimitCounters(db: Pool): Promise<number> {
 
 /** Prunes expired counters every `intervalMs`; one worker per instance is enough. */
 export function rateLimitPruner(db: Pool, logger: Logger, intervalMs = 10 * 60_000): BackgroundWorker {
-  let timer: NodeJS.Timeout | undefined;
-  const prune = async () => {
-    try {
-      await pruneRateLimitCounters(db);
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, 'rate limit pruning failed');
-    }
-  };
-  return {
+  return periodicWorker({
     name: 'rate-limit-pruner',
-    start() {
-      timer = setInterval(() => void prune(), intervalMs);
-      timer.unref();
+    intervalMs,
+    work: async () => {
+      await pruneRateLimitCounters(db);
     },
-    async stop() {
-      clearInterval(timer);
-    },
-  };
+    onError: (error) => logger.warn({ err: (error as Error).message }, 'rate limit pruning failed'),
+  });
 }

@@ -137,4 +137,19 @@ describe('/readyz and migrations', () => {
     const after = await app.http.get('/readyz');
     expect(after.status).toBe(200);
   });
+
+  it('is 503 naming a failed migration (not calling it pending)', async () => {
+    const scratch = await scratchDatabase('mig_readyz_failed');
+    const dir = copyOfMigrations();
+    const broken = '99991231000003_readyz_broken';
+    writeMigration(dir, broken, 'SELECT * FROM "no_such_table";\n');
+    await applyMigrations(scratch.url, { migrationsDir: dir }).catch(() => undefined);
+
+    const app = await startTestApp({ databaseUrl: scratch.url, deps: { migrationsDir: dir } });
+    cleanups.push(() => app.stop());
+    const res = await app.http.get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'not_ready', message: `Not ready: migration ${broken} failed.` });
+    expect(res.body.error.requestId).toBe(res.headers['x-request-id']);
+  });
 });
