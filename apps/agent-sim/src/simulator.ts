@@ -96,15 +96,27 @@ export class AgentSimulator {
     return answer;
   }
 
-  /** One long-poll; answers every command it receives. Returns how many it handled. */
+  /**
+   * One long-poll; answers every command it receives. Returns how many it handled. A result
+   * post that fails is logged and the rest of the batch still answered (otherwise they would
+   * all time out); a 401 (token revoked) is rethrown after the batch so the loop stops.
+   */
   async pollOnce(waitSeconds = this.options.pollWaitSeconds ?? 30, signal?: AbortSignal): Promise<number> {
     const commands = await this.client.poll(waitSeconds, signal);
+    let refused: ApiError | undefined;
     for (const command of commands) {
       const result = this.execute(command);
-      await this.client.postResult(command.id, result);
+      try {
+        await this.client.postResult(command.id, result);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) refused ??= error;
+        this.log(`${command.type} ${command.id} on ${command.deviceId}: result post failed (${(error as Error).message})`);
+        continue;
+      }
       this.handled.push(command);
       this.log(`${command.type} ${command.id} on ${command.deviceId}: ${result.status}`);
     }
+    if (refused) throw refused;
     return commands.length;
   }
 
