@@ -25,7 +25,8 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
 
   /** The caller's own, not deleted agent, or 404 (also for someone else's). */
   async function ownAgent(client: Tx | typeof prisma, user: SessionUser, id: string, lock = false) {
-    if (lock) await client.$queryRaw`SELECT id FROM agents WHERE id = ${id}::uuid FOR UPDATE`;
+    // The owner condition is part of the locking query: someone else's agent is never locked.
+    if (lock) await client.$queryRaw`SELECT id FROM agents WHERE id = ${id}::uuid AND user_id = ${user.id}::uuid AND revoked_at IS NULL FOR UPDATE`;
     const agent = await client.agent.findFirst({ where: { id, userId: user.id, revokedAt: null } });
     if (!agent) throw notFound('Agent');
     return agent;

@@ -18,19 +18,27 @@ export interface LockedDongle {
   reportedRecently: boolean;
 }
 
-export async function lockDongle(tx: Tx, where: { id: string } | { deviceId: string }): Promise<LockedDongle | undefined> {
-  const condition = 'id' in where ? Prisma.sql`id = ${where.id}::uuid` : Prisma.sql`device_id = ${where.deviceId}`;
+async function lockRow(tx: Tx, where: { id: string } | { deviceId: string }, ownerUserId?: string): Promise<LockedDongle | undefined> {
+  const key = 'id' in where ? Prisma.sql`id = ${where.id}::uuid` : Prisma.sql`device_id = ${where.deviceId}`;
+  const owner = ownerUserId === undefined ? Prisma.empty : Prisma.sql` AND owner_user_id = ${ownerUserId}::uuid`;
   const [row] = await tx.$queryRaw<LockedDongle[]>`
     SELECT id::text AS "id", device_id AS "deviceId", owner_user_id::text AS "ownerUserId",
            ownership_state::text AS "state", last_seen_agent_id::text AS "lastSeenAgentId",
            COALESCE(last_seen_at > now() - make_interval(secs => ${POSSESSION_WINDOW_SECONDS}), false) AS "reportedRecently"
-    FROM dongles WHERE ${condition} FOR UPDATE`;
+    FROM dongles WHERE ${key}${owner} FOR UPDATE`;
   return row;
 }
 
-/** The caller's dongle, locked; 404 when it does not exist or is not theirs (no existence oracle). */
+export function lockDongle(tx: Tx, where: { id: string } | { deviceId: string }): Promise<LockedDongle | undefined> {
+  return lockRow(tx, where);
+}
+
+/**
+ * The caller's dongle, locked; 404 when it does not exist or is not theirs (no existence oracle).
+ * The owner condition is part of the locking query, so someone else's dongle is never locked.
+ */
 export async function lockOwnDongle(tx: Tx, ownerUserId: string, where: { id: string } | { deviceId: string }): Promise<LockedDongle> {
-  const dongle = await lockDongle(tx, where);
-  if (!dongle || dongle.ownerUserId !== ownerUserId) throw notFound('Dongle');
+  const dongle = await lockRow(tx, where, ownerUserId);
+  if (!dongle) throw notFound('Dongle');
   return dongle;
 }

@@ -103,7 +103,6 @@ export function createDonglesService(deps: { db: Database }) {
       await prisma.$transaction(async (tx) => {
         const dongle = await lockDongle(tx, { id });
         if (!dongle) throw notFound('Dongle');
-        if (dongle.state === 'UNCLAIMED') throw conflict('invalid_state', 'The dongle is already UNCLAIMED.');
         const to = assertTransition('force_release', dongle.state);
         const actor = { type: 'user', id: admin.id } as const;
         const stripped = await stripOwnership(tx, id, { actor, reason: 'dongle_force_released', context });

@@ -8,7 +8,7 @@ import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
-import { lockDongle } from '../dongles/dongle-lock.ts';
+import { lockOwnDongle } from '../dongles/dongle-lock.ts';
 import { presentGroup } from './groups.presenter.ts';
 import type { CreateGroupBody, GroupView, UpdateGroupBody } from './groups.schemas.ts';
 
@@ -54,8 +54,7 @@ export function createGroupsService(deps: { db: Database }) {
         return await prisma.$transaction(async (tx) => {
           // Lock both dongles in id order: two creations sharing a dongle queue up, never deadlock.
           for (const id of [input.dongleAId, input.dongleBId].sort()) {
-            const dongle = await lockDongle(tx, { id });
-            if (!dongle || dongle.ownerUserId !== user.id) throw notFound('Dongle');
+            const dongle = await lockOwnDongle(tx, user.id, { id });
             if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be CLAIMED_ACTIVE.`);
           }
           const grouped = await tx.dongleGroupMember.count({ where: { dongleId: { in: [input.dongleAId, input.dongleBId] } } });
@@ -90,7 +89,8 @@ export function createGroupsService(deps: { db: Database }) {
 
     async update(user: SessionUser, id: string, input: UpdateGroupBody, context: RequestContext): Promise<GroupView> {
       return prisma.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM dongle_groups WHERE id = ${id}::uuid FOR UPDATE`;
+        // Only the caller's own group is locked: someone else's id takes no lock and gets a 404.
+        await tx.$queryRaw`SELECT id FROM dongle_groups WHERE id = ${id}::uuid AND user_id = ${user.id}::uuid FOR UPDATE`;
         const before = await ownGroup(tx, user, id);
         const data = { mode: input.mode, name: input.name };
         const after = await tx.dongleGroup.update({ where: { id }, data });
