@@ -1,6 +1,6 @@
 // The composition root: createApp(deps) wires every feature into one Express app. Only the
 // server entry (server.ts) listens, so tests run this exact app on port 0.
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express } from 'express';
 import type { Config } from './config.ts';
 import { mountAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
@@ -40,15 +40,6 @@ import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
 import { rateLimitPruner } from './platform/rate-limit.ts';
-
-/** Runs middlewares in order, as app.use(...list) would. */
-function runAll(list: RequestHandler[], req: Request, res: Response, done: NextFunction): void {
-  const step = (index: number, error?: unknown): void => {
-    if (error !== undefined || index === list.length) return done(error);
-    list[index]!(req, res, (nextError?: unknown) => step(index + 1, nextError));
-  };
-  step(0);
-}
 
 export interface AppDeps {
   config: Config;
@@ -96,8 +87,8 @@ export function createApp(deps: AppDeps): App {
   const api = express.Router();
   api.use(corsForOrigins(config.corsOrigins), refuseCrossSite([publicOrigin, ...config.corsOrigins]), ...jsonBody());
   // Cookie sessions for the dashboard; the bearer-only agent API (/api/agent/…) never loads one.
-  const sessions = createSessionMiddleware(config, db, deps.sessionSecret).middleware;
-  api.use((req, res, next) => (req.path.startsWith('/agent/') ? next() : runAll(sessions, req, res, next)));
+  const sessions = express.Router().use(createSessionMiddleware(config, db, deps.sessionSecret).middleware);
+  api.use((req, res, next) => (req.path.startsWith('/agent/') ? next() : sessions(req, res, next)));
   const mount = (path: string) => {
     const router = new ApiRouter(openapi, guards, `/api${path}`);
     api.use(path, router.router);

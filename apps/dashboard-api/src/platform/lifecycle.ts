@@ -15,10 +15,6 @@ export class Lifecycle {
     return this.controller.signal;
   }
 
-  get stopping(): boolean {
-    return this.controller.signal.aborted;
-  }
-
   addWorker(worker: BackgroundWorker): void {
     this.workers.push(worker);
     if (this.started) worker.start();

@@ -63,12 +63,8 @@ export async function pageIds(client: RawClient, table: PagedTable, where: Prism
     WHERE (${where}) AND ${keyset}
     ORDER BY created_at DESC, id DESC
     LIMIT ${query.limit + 1}`);
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  return {
-    ids: page.map((row) => row.id),
-    nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.k, id: last.id }) : null,
-  };
+  const page = toPage(rows, query.limit, (row) => row.id);
+  return { ids: page.items, nextCursor: page.nextCursor };
 }
 
 /** Puts rows loaded by id back into the page's order. */

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../database.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { zodIssuesToDetails } from './api-router.ts';
+import { BODY_LIMIT } from './json-body.ts';
 
 /** Unmatched routes: the §3 error shape, never Express's HTML page. */
 export const routeNotFound: RequestHandler = (req, _res, next) => next(notFound(`Route ${req.method} ${req.path}`));
@@ -13,7 +14,7 @@ export const routeNotFound: RequestHandler = (req, _res, next) => next(notFound(
 function fromBodyParser(error: { type?: string; status?: number }): AppError | undefined {
   switch (error.type) {
     case 'entity.too.large':
-      return new AppError(413, 'payload_too_large', 'The request body is larger than 100 kB.');
+      return new AppError(413, 'payload_too_large', `The request body is larger than ${BODY_LIMIT}.`);
     case 'entity.parse.failed':
       return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
     case 'encoding.unsupported':
