@@ -20,7 +20,7 @@ import { timeOutOverdue } from './command-sweeper.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 /** How recently an agent must have reported a dongle to be handed its commands. */
-export const DONGLE_REPORT_WINDOW = '5 minutes';
+const DONGLE_REPORT_WINDOW = '5 minutes';
 
 /**
  * One statement: pick the next commands with row locks, skipping rows another poll holds, and
@@ -146,7 +146,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
     }
   }
 
-  return { claim, poll, postResult };
+  return { poll, postResult };
 }
 
 /** Why RESULT_SQL matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */

@@ -4,7 +4,7 @@ import { createAgent, createDongle } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { CLAIM_SQL } from './agent-commands.service.ts';
 import { enqueueCommand } from './command-queue.ts';
-import { createFleet, notifierOf, pollAs, postResult } from './command-fixtures.test-support.ts';
+import { createFleet, pollAs, postResult } from './command-fixtures.test-support.ts';
 
 let app: TestApp;
 let second: TestApp;
@@ -188,13 +188,5 @@ describe('POST /api/agent/commands/:id/result', () => {
     await postResult(app, fleet.agent.authorization, v3!.id, { status: 'SUCCEEDED', result: { appliedVersion: 3 } }).expect(200);
     await postResult(app, fleet.agent.authorization, v2!.id, { status: 'SUCCEEDED', result: { appliedVersion: 2 } }).expect(200);
     expect((await app.db.prisma.canConfig.findUnique({ where: { dongleId: fleet.dongle.id } }))?.appliedVersion).toBe(3);
-  });
-
-  it('wakes a waiting poll when a command is created', async () => {
-    const fleet = await createFleet(app);
-    const poll = pollAs(app, fleet.agent.authorization, 30).then((r) => r);
-    await expect.poll(() => notifierOf(app).waiting).toBeGreaterThanOrEqual(1);
-    const command = (await fleet.send(fleet.dongle.id, { type: 'PING' })).body;
-    expect(ids(await poll)).toEqual([command.id]);
   });
 });

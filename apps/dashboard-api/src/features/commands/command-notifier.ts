@@ -40,11 +40,6 @@ export class CommandNotifier implements BackgroundWorker {
     this.backoffMs = options.minBackoffMs ?? 100;
   }
 
-  /** True while LISTEN is active; polls fall back to periodic re-checks otherwise. */
-  get listening(): boolean {
-    return this.connected;
-  }
-
   /** How long a waiter should sleep before re-checking by itself: forever-ish when listening. */
   recheckMs(): number {
     return this.connected ? Number.POSITIVE_INFINITY : 1_000;

@@ -6,19 +6,19 @@ import type { CommandType } from '../../generated/prisma/enums.ts';
 
 export const COMMAND_TYPES = ['PING', 'GET_STATUS', 'REBOOT', 'SEND_FRAME', 'APPLY_CAN_CONFIG', 'START_CAPTURE', 'STOP_CAPTURE'] as const satisfies readonly CommandType[];
 
-export const MAX_STANDARD_CAN_ID = 0x7ff; // 11-bit identifier
-export const MAX_EXTENDED_CAN_ID = 0x1fffffff; // 29-bit identifier
+const MAX_STANDARD_CAN_ID = 0x7ff; // 11-bit identifier
+const MAX_EXTENDED_CAN_ID = 0x1fffffff; // 29-bit identifier
 /** CAN FD data lengths a DLC can encode. */
-export const FD_LENGTHS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64] as const;
+const FD_LENGTHS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64] as const;
 
 const empty = z.strictObject({});
 
-export const pingPayload = z.strictObject({
+const pingPayload = z.strictObject({
   /** Echoed back in the pong, so a caller can match answers. */
   echo: z.string().max(64).optional(),
 });
 
-export const sendFramePayload = z
+const sendFramePayload = z
   .strictObject({
     canId: z.int({ message: 'canId must be a whole number.' }).min(0, { message: 'canId must not be negative.' }),
     extended: z.boolean().default(false),
@@ -43,7 +43,7 @@ export const sendFramePayload = z
     if (frame.brs && !frame.fd) ctx.addIssue({ code: 'custom', path: ['brs'], message: 'brs needs fd: true.' });
   });
 
-export const startCapturePayload = z.strictObject({
+const startCapturePayload = z.strictObject({
   /** Stop by itself after this long; without it, capture runs until STOP_CAPTURE. */
   durationSeconds: z.int().min(1).max(86_400).optional(),
   maxFrames: z.int().min(1).max(10_000_000).optional(),
@@ -53,9 +53,9 @@ export const startCapturePayload = z.strictObject({
  * Written by the CAN-config feature: `version` is the can_configs.version being applied (a
  * success raises applied_version to it); the rest is the configuration the dongle needs.
  */
-export const applyCanConfigPayload = z.looseObject({ version: z.int().min(1) });
+const applyCanConfigPayload = z.looseObject({ version: z.int().min(1) });
 
-export const payloadSchemas = {
+const payloadSchemas = {
   PING: pingPayload,
   GET_STATUS: empty,
   REBOOT: empty,

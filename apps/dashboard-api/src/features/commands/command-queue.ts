@@ -13,7 +13,7 @@ export type { Command };
 
 /** LISTEN/NOTIFY channel; the payload is the dongle owner's user id (see command-notifier.ts). */
 export const COMMANDS_CHANNEL = 'fleet_commands';
-export const DEFAULT_TIMEOUT_SECONDS = 30;
+const DEFAULT_TIMEOUT_SECONDS = 30;
 
 export interface EnqueueInput {
   dongleId: string;

@@ -45,7 +45,7 @@ const EXPIRE_ONE_SQL = expireSql('$1::uuid');
 const TIME_OUT_ONE_SQL = timeOutSql('$1::uuid');
 
 /** The statements of one transaction, from Prisma (`tx`) or from pg (`client`). */
-export type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
+type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
 
 async function transition(on: TransitionClient, sql: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
   const rows =
@@ -75,16 +75,16 @@ export function timeOutOverdue(on: TransitionClient, commandId?: string): Promis
   return commandId ? transition(on, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(on, TIME_OUT_SQL, [], 'command.timeout');
 }
 
-export interface SweepResult {
+interface SweepResult {
   expired: number;
   timedOut: number;
 }
 
 /**
  * One full sweep (every overdue command, in batches of one transaction each, on pg: a batch
- * writes up to 500 audit rows). Exposed for tests and the bench.
+ * writes up to 500 audit rows).
  */
-export async function sweepCommands(db: Database): Promise<SweepResult> {
+async function sweepCommands(db: Database): Promise<SweepResult> {
   const result: SweepResult = { expired: 0, timedOut: 0 };
   for (const [apply, key] of [
     [expireOverdue, 'expired'],

@@ -28,7 +28,7 @@ export const commandView = z.object({
 
 export const commandPage = pageOf(commandView);
 
-export const agentCommandView = z.object({
+const agentCommandView = z.object({
   id: z.uuid(),
   dongleId: z.uuid(),
   deviceId: z.string(),

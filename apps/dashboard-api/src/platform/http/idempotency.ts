@@ -31,7 +31,7 @@ export interface IdempotencyOptions {
   logger?: Logger;
 }
 
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** How long a key is kept by default (`ttlHours`). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
