@@ -10,7 +10,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { applyMigrations, markApplied, markRolledBack, migrationStatus, type MigrationStatus } from '../db/migrator.ts';
 import { migrationsDir, repoRoot, schemaPath } from '../db/paths.ts';
@@ -20,14 +19,14 @@ import { seedDemoFleet } from '../db/seed.ts';
 import { PasswordHasher } from '../features/auth/password-hashing.ts';
 import { connectDatabase } from '../platform/database.ts';
 import { createLogger } from '../platform/logger.ts';
+import { consoleIo, parseCliArgs, runAsMain } from './cli-support.ts';
 
 const USAGE = 'usage: db.ts migrate [--rolled-back NAME | --applied NAME] | status | seed | diff --name NAME [--from FILE]';
 
-const [command, ...rest] = process.argv.slice(2);
-const { values } = parseArgs({
-  args: rest,
-  options: { 'rolled-back': { type: 'string' }, applied: { type: 'string' }, name: { type: 'string' }, from: { type: 'string' } },
-});
+const OPTIONS = { 'rolled-back': { type: 'string' }, applied: { type: 'string' }, name: { type: 'string' }, from: { type: 'string' } } as const;
+type Values = { 'rolled-back'?: string; applied?: string; name?: string; from?: string };
+// Set by run() before any command handler reads it.
+let values: Values = {};
 
 const quietLogger = createLogger({ level: 'warn' });
 
@@ -128,19 +127,16 @@ async function diff(): Promise<number> {
 
 const commands: Record<string, () => Promise<number>> = { migrate, status, seed, diff };
 
-async function run(): Promise<number> {
+async function run([command, ...rest]: string[]): Promise<number> {
   const handler = command ? commands[command] : undefined;
   if (!handler) {
     console.error(USAGE);
     return 2;
   }
+  const parsed = parseCliArgs(rest, OPTIONS, USAGE, consoleIo);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  values = parsed.values;
   return handler();
 }
 
-run().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
-  },
-);
+runAsMain(import.meta.url, run);
