@@ -1,6 +1,6 @@
 // Agent long-poll with nothing pending (GET /api/agent/commands?wait=0): the request every idle
-// agent makes all day. App vs. the bare baseline running the same statements (the guard's three
-// lookups and the hand-out). Target: ≥ 60 % of the baseline.
+// agent makes all day. App vs. the bare baseline running the same statements (the guard's one
+// join and the hand-out, both imported from the app). Target: ≥ 60 % of the baseline.
 import pg from 'pg';
 import type { BenchContext } from './run.ts';
 import { compare, pct, perConnection, refreshSightings, seedFleet, setupLine, startServers, table, verdict, type Contender } from './commands-bench-kit.ts';

@@ -3,7 +3,7 @@
 // traffic; the hand-out and result statements are imported from the service itself), with
 // none of the framework: no Express, no Prisma, no zod, no logging, no metrics.
 //
-//   GET  /agent/commands?limit=N          bearer auth (3 statements, as the guard) + hand-out
+//   GET  /agent/commands?limit=N          bearer auth (the guard's one join) + hand-out
 //   POST /agent/commands/:id/result       bearer auth + BEGIN, result UPDATE, audit INSERT, COMMIT
 //   GET  /dongles                         signed session cookie + session + user + the one list query
 //   POST /dongles/:id/commands            session + user + BEGIN, dongle check, INSERT, audit, NOTIFY, COMMIT
@@ -12,7 +12,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { CLAIM_SQL, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
-import { inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
+import { AGENT_AUTH_SQL, SESSION_USER_SQL } from '../../src/features/auth/guards.ts';
+import { INSERT_AUDIT, inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
 import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
 
 export interface BaselineServer {
@@ -20,11 +21,7 @@ export interface BaselineServer {
   close(): Promise<void>;
 }
 
-const AGENT_TOKEN_SQL = `SELECT "public"."agent_tokens"."id", "public"."agent_tokens"."revoked_at", "public"."agent_tokens"."agent_id" FROM "public"."agent_tokens" WHERE ("public"."agent_tokens"."token_hash" = $1 AND 1=1) LIMIT $2 OFFSET $3`;
-const AGENT_SQL = `SELECT "public"."agents"."id", "public"."agents"."user_id", "public"."agents"."revoked_at", "public"."agents"."last_seen_at" FROM "public"."agents" WHERE "public"."agents"."id" = $1 OFFSET $2`;
-const AGENT_USER_SQL = `SELECT "public"."users"."id", "public"."users"."status"::text FROM "public"."users" WHERE "public"."users"."id" IN ($1) OFFSET $2`;
 const SESSION_SQL = `SELECT sess FROM "sessions" WHERE sid = $1 AND expire >= to_timestamp($2)`;
-const USER_SQL = `SELECT "public"."users"."id", "public"."users"."email", "public"."users"."role"::text, "public"."users"."status"::text, "public"."users"."email_verified_at" FROM "public"."users" WHERE ("public"."users"."id" = $1 AND 1=1) LIMIT $2 OFFSET $3`;
 const AUDIT_SQL = `INSERT INTO "public"."audit_logs" ("actor_type","actor_id","action","target_type","target_id","result","ip","user_agent","details","created_at") VALUES (CAST($1::text AS "public"."actor_type"),$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "public"."audit_logs"."id", "public"."audit_logs"."actor_type"::text, "public"."audit_logs"."actor_id", "public"."audit_logs"."action", "public"."audit_logs"."target_type", "public"."audit_logs"."target_id", "public"."audit_logs"."result", "public"."audit_logs"."ip", "public"."audit_logs"."user_agent", "public"."audit_logs"."details", "public"."audit_logs"."created_at"`;
 const DONGLE_STATE_SQL = `SELECT owner_user_id, ownership_state FROM dongles WHERE id = $1::uuid`;
 const INSERT_COMMAND_SQL = `INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
@@ -55,12 +52,9 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
   async function agentFrom(req: http.IncomingMessage) {
     const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     if (!match) throw new HttpError(401);
-    const token = (await pool.query(AGENT_TOKEN_SQL, [createHash('sha256').update(match[1]!).digest('hex'), 1, 0])).rows[0];
-    if (!token || token.revoked_at) throw new HttpError(401);
-    const agent = (await pool.query(AGENT_SQL, [token.agent_id, 0])).rows[0];
-    const user = (await pool.query(AGENT_USER_SQL, [agent.user_id, 0])).rows[0];
-    if (agent.revoked_at || user.status !== 'active') throw new HttpError(401);
-    return { id: agent.id as string, userId: agent.user_id as string };
+    const agent = (await pool.query({ name: 'agent-bearer-auth', text: AGENT_AUTH_SQL, values: [createHash('sha256').update(match[1]!).digest('hex')] })).rows[0];
+    if (!agent) throw new HttpError(401);
+    return { id: agent.id as string, userId: agent.userId as string };
   }
 
   // express-session's cookie: "s:" + sid + "." + base64(HMAC-SHA256(sid)) without padding.
@@ -76,7 +70,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     const session = (await pool.query(SESSION_SQL, [sid, Math.floor(Date.now() / 1000)])).rows[0];
     const userId = (typeof session?.sess === 'string' ? JSON.parse(session.sess) : session?.sess)?.userId;
     if (!userId) throw new HttpError(401);
-    const user = (await pool.query(USER_SQL, [userId, 1, 0])).rows[0];
+    const user = (await pool.query({ name: 'session-user', text: SESSION_USER_SQL, values: [userId] })).rows[0];
     if (!user || user.status !== 'active') throw new HttpError(403);
     return user as { id: string };
   }
@@ -84,6 +78,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
   // The app's own raw transaction helper: same BEGIN/COMMIT/ROLLBACK as the result post.
   const inTransaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => inPgTransaction(pool, work);
 
+  // Command creation still goes through Prisma in the app, so its audit insert is Prisma's.
   const audit = (client: pg.PoolClient, actorType: string, actorId: string | null, action: string, targetId: string, details: unknown) =>
     client.query(AUDIT_SQL, [actorType, actorId, action, 'command', targetId, 'success', '127.0.0.1', null, JSON.stringify(details), new Date()]);
 
@@ -102,7 +97,10 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
       const body = (await readJson(req)) as { status: string; result?: unknown; error?: string };
       const row = await inTransaction(async (client) => {
         const updated = (await client.query(RESULT_SQL, [match![1], agent.id, body.status, body.result === undefined ? null : JSON.stringify(body.result), body.error ?? null])).rows[0];
-        if (updated) await audit(client, 'agent', agent.id, 'command.result', updated.id, { status: updated.status, type: updated.type, dongleId: updated.dongle_id });
+        if (updated) {
+          const details = JSON.stringify({ status: updated.status, type: updated.type, dongleId: updated.dongle_id });
+          await client.query(INSERT_AUDIT, ['agent', agent.id, 'command.result', 'command', updated.id, 'success', '127.0.0.1', null, details]);
+        }
         return updated;
       });
       if (!row) throw new HttpError(404);

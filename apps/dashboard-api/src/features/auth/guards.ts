@@ -14,6 +14,17 @@ import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, requestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal, SessionUser } from './principal.ts';
 
+/** The session guard's user read (exported for the bench baseline, which must run the same SQL). */
+export const SESSION_USER_SQL = `SELECT id::text AS id, email, role::text AS role, status::text AS status, email_verified_at AS "emailVerifiedAt"
+  FROM users WHERE id = $1::uuid`;
+
+/** The agent guard's token lookup: token, agent and owner in one join. */
+export const AGENT_AUTH_SQL = `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.last_seen_at AS "lastSeenAt", a.version
+  FROM agent_tokens t
+  JOIN agents a ON a.id = t.agent_id
+  JOIN users u ON u.id = a.user_id
+ WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active'`;
+
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -44,8 +55,7 @@ export function createGuards(db: Database): Guards {
     // statement on the pool rather than a Prisma query: see bench/dongle-list.bench.ts.
     const { rows } = await db.pool.query<SessionUser>({
       name: 'session-user',
-      text: `SELECT id::text AS id, email, role::text AS role, status::text AS status, email_verified_at AS "emailVerifiedAt"
-               FROM users WHERE id = $1::uuid`,
+      text: SESSION_USER_SQL,
       values: [userId],
     });
     const user = rows[0] ?? null;
@@ -95,11 +105,7 @@ export function createGuards(db: Database): Guards {
     // lookup (measured in bench/agent-poll.bench.ts: ~0.2 ms of CPU against 1.4–2.9 ms).
     const { rows } = await db.pool.query<AgentPrincipal>({
       name: 'agent-bearer-auth',
-      text: `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.last_seen_at AS "lastSeenAt", a.version
-               FROM agent_tokens t
-               JOIN agents a ON a.id = t.agent_id
-               JOIN users u ON u.id = a.user_id
-              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active'`,
+      text: AGENT_AUTH_SQL,
       values: [sha256Hex(match[1]!)],
     });
     const agent = rows[0];

@@ -33,7 +33,8 @@ interface AuditData {
   details?: unknown;
 }
 
-const INSERT_AUDIT = `
+/** The audit insert of the raw-pg hot paths (exported for the bench baseline). */
+export const INSERT_AUDIT = `
 INSERT INTO audit_logs (actor_type, actor_id, action, target_type, target_id, result, ip, user_agent, details)
 VALUES ($1::actor_type, $2::uuid, $3, $4, $5, $6, $7, $8, $9::jsonb)`;
 
