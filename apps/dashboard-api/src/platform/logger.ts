@@ -3,10 +3,12 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 
 /**
- * Paths pino censors wherever they appear. Secrets must never reach a log line: cookies,
- * bearer tokens, passwords, one-time codes and tokens in any request or error object.
+ * Paths pino censors. Secrets must never reach a log line: cookies, bearer tokens, passwords,
+ * one-time enrollment codes and tokens. (Not a bare `code`: errors carry their SQLSTATE or errno
+ * there, the first thing an operator needs; request bodies, where one-time codes travel, are
+ * never logged.)
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',
   'res.headers["set-cookie"]',
@@ -17,12 +19,12 @@ export const REDACT_PATHS = [
   '*.newPassword',
   '*.passwordHash',
   '*.token',
-  '*.code',
+  '*.enrollmentCode',
+  'body.code',
   '*.csrfToken',
   '*.sessionSecret',
   'password',
   'token',
-  'code',
 ];
 
 export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {

@@ -73,6 +73,8 @@ describe('the error shape', () => {
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('database_unavailable');
     expect(res.headers['retry-after']).toBeDefined();
+    // The operator's log keeps the cause's error code (it is not caught by secret redaction).
+    expect(broken.logs.some((line) => line.includes('ECONNREFUSED'))).toBe(true);
     await broken.stop();
   });
 

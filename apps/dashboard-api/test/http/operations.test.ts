@@ -30,6 +30,13 @@ describe('operations endpoints', () => {
     }
   });
 
+  it('logs one line per request with the full path, mount prefix included, and no query string', async () => {
+    await app.http.get('/api/auth/session?token=do-not-log-me');
+    const line = app.logs.map((l) => JSON.parse(l) as { msg: string; path?: string; status?: number }).find((l) => l.msg === 'request' && l.path === '/api/auth/session');
+    expect(line?.status).toBe(401);
+    expect(app.logs.join('\n')).not.toContain('do-not-log-me');
+  });
+
   it('serves Prometheus metrics with request counters by route', async () => {
     await app.http.get('/healthz');
     const res = await app.http.get('/metrics');
