@@ -41,6 +41,9 @@ import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
 import { rateLimitPruner } from './platform/rate-limit.ts';
 
+/** Where the fleet routes are mounted: the v0.7 paths, and per organization. */
+export const FLEET_PREFIXES = ['', '/orgs/:orgId'] as const;
+
 export interface AppDeps {
   config: Config;
   logger: Logger;
@@ -69,7 +72,7 @@ export function createApp(deps: AppDeps): App {
   const hasher = deps.hasher ?? PasswordHasher.fromConfig(config);
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const openapi = new OpenApiRegistry();
-  const guards = createGuards(db);
+  const guards = createGuards(db, config);
   lifecycle.addWorker(rateLimitPruner(db, logger));
 
   const app = express();
@@ -108,14 +111,20 @@ export function createApp(deps: AppDeps): App {
   const agents = createAgentsService({ db, config });
   const dongles = createDonglesService({ db });
   lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
-  mountAgentRoutes(mount('/agents'), { agents });
+  const canConfig = createCanConfigService({ db });
+  const groups = createGroupsService({ db });
+  // The operator's fleet routes, twice: unscoped (the v0.7 paths, acting in the caller's
+  // personal organization or the API key's) and under /orgs/:orgId (doc/organizations.md).
+  for (const prefix of FLEET_PREFIXES) {
+    mountAgentRoutes(mount(`${prefix}/agents`), { agents });
+    mountDongleRoutes(mount(`${prefix}/dongles`), { dongles });
+    mountCanConfigRoutes(mount(`${prefix}/dongles`), { canConfig });
+    mountGroupRoutes(mount(`${prefix}/groups`), { groups });
+  }
   mountAgentApiRoutes(mount('/agent'), { agents, db, config });
-  mountDongleRoutes(mount('/dongles'), { dongles });
-  mountCanConfigRoutes(mount('/dongles'), { canConfig: createCanConfigService({ db }) });
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
-  mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
-  setupCommands({ config, db, logger, lifecycle, mount });
+  setupCommands({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
 
   app.use('/api', api);
   app.use(routeNotFound);
