@@ -27,6 +27,10 @@ import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
+import { createApiKeysService } from './features/organizations/api-keys.service.ts';
+import { createInvitationsService } from './features/organizations/invitations.service.ts';
+import { mountInvitationAcceptRoutes, mountOrganizationRoutes } from './features/organizations/organizations.routes.ts';
+import { createOrganizationsService } from './features/organizations/organizations.service.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
@@ -125,6 +129,11 @@ export function createApp(deps: AppDeps): App {
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   setupCommands({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
+
+  // Organizations: members, invitations, API keys (the fleet routes above are also per org).
+  const invitations = createInvitationsService({ db, config });
+  mountOrganizationRoutes(mount('/orgs'), { orgs: createOrganizationsService({ db }), invitations, apiKeys: createApiKeysService({ db }) });
+  mountInvitationAcceptRoutes(mount('/invitations'), { invitations });
 
   app.use('/api', api);
   app.use(routeNotFound);

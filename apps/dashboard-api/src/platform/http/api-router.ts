@@ -37,10 +37,16 @@ export function zodIssuesToDetails(error: z.ZodError) {
   return error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code }));
 }
 
-function validate(spec: OperationSpec): RequestHandler {
+/** Params of the mount path (the :orgId of /orgs/:orgId/…) are the guards' business, not the route schema's. */
+function ownParams(params: Record<string, string>, mountParams: string[]) {
+  if (mountParams.length === 0) return params;
+  return Object.fromEntries(Object.entries(params).filter(([name]) => !mountParams.includes(name)));
+}
+
+function validate(spec: OperationSpec, mountParams: string[]): RequestHandler {
   return (req, res, next) => {
     const parts = [
-      ['params', spec.params, req.params],
+      ['params', spec.params, ownParams(req.params as Record<string, string>, mountParams)],
       ['query', spec.query, req.query],
       ['body', spec.body, req.body ?? {}],
     ] as const;
@@ -78,7 +84,8 @@ export class ApiRouter {
   private add(method: Method, path: string, spec: OperationSpec, handlers: Handler<OperationSpec>[]): this {
     this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec);
     const guards = spec.permission && this.guards.permission ? this.guards.permission(spec.auth, spec.permission) : this.guards[spec.auth];
-    this.router[method](path, ...guards, validate(spec), ...(handlers as unknown as RequestHandler[]));
+    const mountParams = [...this.mountPath.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+    this.router[method](path, ...guards, validate(spec, mountParams), ...(handlers as unknown as RequestHandler[]));
     return this;
   }
 }
