@@ -206,3 +206,43 @@ describe('invitations', () => {
     expect((await late.agent.get(`/api/orgs/${t.orgId}/agents`)).body.items.map((a: { id: string }) => a.id)).toEqual([t.agentRow.id]);
   });
 });
+
+describe('the organization audit log', () => {
+  it('shows an org admin their organization’s rows only, with the admin review’s filters, pages and export', async () => {
+    const t = await createTeam(app);
+    const other = await createTeam(app, 'Elsewhere');
+    const page = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs?limit=2`);
+    expect(page.status).toBe(200);
+    expect(page.body.items).toHaveLength(2);
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const all = [];
+    for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+      const res = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs`).query({ limit: 5, ...(cursor ? { cursor } : {}) });
+      all.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    }
+    const ids = new Set((await app.db.prisma.auditLog.findMany({ where: { organizationId: t.orgId }, select: { id: true } })).map((r) => r.id));
+    expect(all.map((r: { id: string }) => r.id).sort()).toEqual([...ids].sort());
+    expect(JSON.stringify(all)).not.toContain(other.orgId);
+    const filtered = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs`).query({ action: 'organization.member.add' });
+    expect(filtered.body.items).toHaveLength(4);
+    const exported = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs/export`).query({ format: 'ndjson' }).buffer(true).parse((res, done) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => done(null, text));
+    });
+    expect(exported.status).toBe(200);
+    const lines = String(exported.body).trim().split('\n').map((line) => JSON.parse(line) as { id: string; action: string });
+    // Everything of the organization, including the export's own row (written before it streams).
+    const after = (await app.db.prisma.auditLog.findMany({ where: { organizationId: t.orgId }, select: { id: true } })).map((r) => r.id);
+    expect(lines.map((line) => line.id).sort()).toEqual(after.sort());
+    expect(lines.some((line) => line.action === 'audit.export')).toBe(true);
+  });
+
+  it('is closed to operators and viewers (403) and to non-members (404)', async () => {
+    const t = await createTeam(app);
+    expect((await t.operator.agent.get(`/api/orgs/${t.orgId}/audit-logs`)).status).toBe(403);
+    expect((await t.viewer.agent.get(`/api/orgs/${t.orgId}/audit-logs`)).status).toBe(403);
+    expect((await team.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs`)).status).toBe(404);
+  });
+});
