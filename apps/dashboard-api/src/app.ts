@@ -27,6 +27,7 @@ import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
+import { registerFleetGauges } from './features/health/fleet-metrics.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
@@ -40,6 +41,27 @@ import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
 import { rateLimitPruner } from './platform/rate-limit.ts';
+
+/** The `info` of /openapi.json (and of the committed snapshot in apps/api-client). */
+export const API_INFO = {
+  title: 'Fleet dashboard API',
+  version: '0.7.0',
+  description: 'Operators (cookie session + CSRF header) and desktop agents (bearer token) manage a fleet of STM32 CAN-bus dongles. Errors: {"error": {"code", "message", "details"?, "requestId"}}.',
+};
+
+/** What each OpenAPI tag covers. */
+export const API_TAGS: Record<string, string> = {
+  auth: 'Sign-up, email verification, login, logout and password reset',
+  me: 'The signed-in user: password and sessions',
+  admin: 'Administrators: users, audit log, forced dongle release',
+  audit: 'The audit log',
+  agents: 'Operators manage their desktop agents and enrollment codes',
+  agent: 'The agent API, called by desktop agents with their bearer token',
+  dongles: 'Claiming, naming and releasing dongles',
+  'can-config': 'A dongle’s CAN bus configuration',
+  groups: 'Dongle groups',
+  commands: 'Commands sent to dongles, and their history',
+};
 
 export interface AppDeps {
   config: Config;
@@ -80,7 +102,7 @@ export function createApp(deps: AppDeps): App {
   app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), ...securityHeaders({ tls: config.tls }));
   mountHealthRoutes(app, { db, metrics, readiness, migrationsDir: deps.migrationsDir });
   app.get('/openapi.json', (_req, res) => {
-    res.json(openapi.document({ title: 'Fleet dashboard API', version: '0.7.0' }));
+    res.json(openapi.document(API_INFO, API_TAGS));
   });
 
   const publicOrigin = new URL(config.publicUrl).origin;
@@ -115,7 +137,8 @@ export function createApp(deps: AppDeps): App {
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
-  setupCommands({ config, db, logger, lifecycle, mount });
+  const { notifier } = setupCommands({ config, db, logger, lifecycle, mount });
+  registerFleetGauges(metrics, { db, logger, notifier, agentPollIntervalMs: config.agentPollIntervalMs });
 
   app.use('/api', api);
   app.use(routeNotFound);

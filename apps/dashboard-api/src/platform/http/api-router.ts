@@ -8,6 +8,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { unprocessable } from '../errors.ts';
+import { RATE_LIMIT_RULE } from '../rate-limit.ts';
 import type { AuthMode, OperationSpec, OpenApiRegistry } from './openapi.ts';
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -69,7 +70,9 @@ export class ApiRouter {
   delete<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('delete', path, spec, handlers); }
 
   private add(method: Method, path: string, spec: OperationSpec, handlers: Handler<OperationSpec>[]): this {
-    this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec);
+    // A rate-limit middleware in the chain (see rate-limit.ts) means the route can answer 429.
+    const rateLimited = handlers.some((handler) => RATE_LIMIT_RULE in handler);
+    this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec, { rateLimited });
     this.router[method](path, ...this.guards[spec.auth], validate(spec), ...(handlers as unknown as RequestHandler[]));
     return this;
   }
