@@ -74,6 +74,8 @@ export interface AppDeps {
   readiness?: Readiness;
   lifecycle?: Lifecycle;
   migrationsDir?: string;
+  /** How long fleet gauges read from the database are cached (default 5 s; tests use 0). */
+  fleetMetricsCacheMs?: number;
 }
 
 export interface App {
@@ -138,7 +140,7 @@ export function createApp(deps: AppDeps): App {
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
   const { notifier } = setupCommands({ config, db, logger, lifecycle, mount });
-  registerFleetGauges(metrics, { db, logger, notifier, agentPollIntervalMs: config.agentPollIntervalMs });
+  registerFleetGauges(metrics, { db, logger, notifier, agentPollIntervalMs: config.agentPollIntervalMs, cacheMs: deps.fleetMetricsCacheMs });
 
   app.use('/api', api);
   app.use(routeNotFound);

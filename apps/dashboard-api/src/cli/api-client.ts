@@ -15,7 +15,7 @@ export async function generateApiClientFiles(): Promise<Record<string, string>> 
   const document = await buildOpenApiDocument();
   const json = `${JSON.stringify(document, null, 2)}\n`;
   // openapi-typescript resolves the document in place: give it its own copy.
-  const ast = await openapiTS(structuredClone(document) as Parameters<typeof openapiTS>[0], {
+  const ast = await openapiTS(structuredClone(document) as unknown as Parameters<typeof openapiTS>[0], {
     silent: true,
     // Any JSON value, typed `unknown`: the recursive type openapi-typescript writes for it sends
     // openapi-fetch's request-body types into endless recursion (the body then fits nothing).

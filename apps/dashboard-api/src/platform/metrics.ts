@@ -38,7 +38,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   // Includes nodejs_eventloop_lag_seconds and the lag percentiles (nodejs_eventloop_lag_p99_seconds, …).
   collectDefaultMetrics({ register: registry });
-  for (const counter of Object.values(fleetCounters)) registry.registerMetric(counter);
+  for (const counter of Object.values(fleetCounters)) registry.registerMetric(counter as Counter<string>);
   return {
     registry,
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),

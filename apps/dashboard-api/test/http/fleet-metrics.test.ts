@@ -1,0 +1,98 @@
+// /metrics after a journey through the real API: an agent enrolls, reports a dongle, the
+// operator claims it and sends a command, the agent's waiting long-poll receives it and the
+// agent reports success. Counters are process-wide (one app per test file), so their deltas
+// are exact; database gauges count the shared test database, so they are checked as lower bounds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient, unwrap } from '@fleet/api-client';
+import { randomUUID } from 'node:crypto';
+import { randomDeviceId } from '../support/factories.ts';
+import { claim, createOperator, csrf, randomKey, type Operator } from '../support/fleet.ts';
+import { startTestApp, testConfig, type TestApp } from '../support/test-app.ts';
+
+let app: TestApp;
+let operator: Operator;
+beforeAll(async () => {
+  app = await startTestApp({
+    config: { dongleTokenKeys: `1:${randomKey()}`, trustProxyHops: 1, rateLimits: { ...testConfig().rateLimits, enrollIp: { limit: 2, windowSeconds: 60 } } },
+    deps: { fleetMetricsCacheMs: 0 },
+  });
+  operator = await createOperator(app);
+});
+afterAll(() => app.stop());
+
+/** The value of one series in a Prometheus text exposition (0 when absent). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = (match[2] ?? '').slice(1, -1).split(',').filter(Boolean);
+    if (wanted.every((label) => present.includes(label)) && present.length === wanted.length) return Number(match[3]);
+  }
+  return 0;
+}
+
+const scrape = async () => {
+  const res = await app.http.get('/metrics');
+  expect(res.status).toBe(200);
+  return res.text;
+};
+
+describe('fleet metrics', () => {
+  it('move with enrollment, claim, command delivery and result', async () => {
+    const before = await scrape();
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+
+    // Enroll through the typed client, as a real agent would.
+    const code = await operator.agent.post('/api/agents/enrollment-codes').set(csrf(operator)).expect(201);
+    let token: string | undefined;
+    const agentApi = createApiClient(app.url, { token: () => token, headers: { 'x-forwarded-for': ip } });
+    token = (await unwrap(agentApi.POST('/api/agent/enroll', { body: { code: code.body.code, name: 'metrics-pc', hostname: 'metrics-pc', os: 'linux', version: '1.0.0' } }))).token;
+    const deviceId = randomDeviceId();
+    await unwrap(agentApi.POST('/api/agent/heartbeat', { body: { version: '1.0.0', dongles: [{ deviceId }] } }));
+    const claimed = await claim(app, operator, deviceId);
+    expect(claimed.status).toBe(202);
+    await unwrap(agentApi.POST('/api/agent/dongles/{deviceId}/token', { params: { path: { deviceId } } }));
+    const dongle = await unwrap(agentApi.POST('/api/agent/dongles/{deviceId}/token/ack', { params: { path: { deviceId } } }));
+    expect(dongle.state).toBe('CLAIMED_ACTIVE');
+
+    // A second enrollment from the same address with a spent code: over the enroll-ip limit of 2.
+    const refused = await agentApi.POST('/api/agent/enroll', { body: { code: code.body.code, name: 'again', hostname: 'again', os: 'linux', version: '1.0.0' } });
+    const again = refused.response.status === 429 ? refused : await agentApi.POST('/api/agent/enroll', { body: { code: code.body.code, name: 'again', hostname: 'again', os: 'linux', version: '1.0.0' } });
+    expect(again.response.status).toBe(429);
+
+    // A verification email waits in the outbox (the sender is off in tests).
+    const signup = await app.http.post('/api/auth/signup').send({ email: `metrics-${randomUUID()}@example.test`, password: 'a long enough passphrase 42' });
+    expect(signup.status, JSON.stringify(signup.body)).toBe(201);
+
+    const polling = unwrap(agentApi.GET('/api/agent/commands', { params: { query: { wait: 30 } } }));
+    await expect.poll(async () => sample(await scrape(), 'fleet_agent_long_polls_waiting'), { timeout: 10_000, interval: 50 }).toBe(1);
+    const during = await scrape();
+
+    const sent = await operator.agent.post(`/api/dongles/${claimed.body.id}/commands`).set(csrf(operator)).send({ type: 'PING', payload: { echo: 'm' } });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const [command] = (await polling).commands;
+    expect(command?.id).toBe(sent.body.id);
+    await unwrap(agentApi.POST('/api/agent/commands/{id}/result', { params: { path: { id: command!.id } }, body: { status: 'SUCCEEDED', result: { pong: true } } }));
+    const after = await scrape();
+
+    const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('fleet_commands_created_total', { type: 'PING' })).toBe(1);
+    expect(delta('fleet_commands_delivered_total', { type: 'PING' })).toBe(1);
+    expect(delta('fleet_commands_finished_total', { type: 'PING', status: 'SUCCEEDED' })).toBe(1);
+    expect(delta('fleet_rate_limit_rejections_total', { rule: 'enroll-ip' })).toBe(1);
+
+    expect(sample(during, 'fleet_agent_long_polls_waiting')).toBe(1);
+    expect(sample(after, 'fleet_agent_long_polls_waiting')).toBe(0);
+    expect(sample(during, 'fleet_agents_online')).toBeGreaterThanOrEqual(1);
+    expect(sample(during, 'fleet_dongles_online')).toBeGreaterThanOrEqual(1);
+    expect(sample(during, 'fleet_email_outbox_backlog')).toBeGreaterThanOrEqual(1);
+    expect(after).toMatch(/^fleet_commands_queue_depth\{status="QUEUED"\} \d+$/m);
+    expect(after).toMatch(/^fleet_email_outbox_failed \d+$/m);
+    expect(sample(after, 'fleet_command_listener_up')).toBe(1);
+    expect(sample(after, 'fleet_db_pool_connections')).toBeGreaterThanOrEqual(1);
+    expect(after).toMatch(/^fleet_db_pool_idle_connections \d+$/m);
+    expect(after).toMatch(/^fleet_db_pool_waiting_requests \d+$/m);
+    expect(after).toMatch(/^nodejs_eventloop_lag_seconds \S+$/m);
+  });
+});
