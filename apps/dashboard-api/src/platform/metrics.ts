@@ -33,6 +33,9 @@ export const fleetCounters = {
   }),
 };
 
+// Both outcomes exist from the start, so rate() and alerts see a 0 rather than no series.
+for (const outcome of ['retry', 'gave_up']) fleetCounters.emailFailures.inc({ outcome }, 0);
+
 /** A registry per app instance, so tests can build several apps in one process. */
 export function createMetrics(): Metrics {
   const registry = new Registry();

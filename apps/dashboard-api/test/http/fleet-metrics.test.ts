@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, unwrap } from '@fleet/api-client';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { randomDeviceId } from '../support/factories.ts';
 import { claim, createOperator, csrf, randomKey, type Operator } from '../support/fleet.ts';
 import { startTestApp, testConfig, type TestApp } from '../support/test-app.ts';
@@ -74,12 +75,19 @@ describe('fleet metrics', () => {
     const [command] = (await polling).commands;
     expect(command?.id).toBe(sent.body.id);
     await unwrap(agentApi.POST('/api/agent/commands/{id}/result', { params: { path: { id: command!.id } }, body: { status: 'SUCCEEDED', result: { pong: true } } }));
+    // A second command, cancelled before any agent polls.
+    const reboot = await operator.agent.post(`/api/dongles/${claimed.body.id}/commands`).set(csrf(operator)).send({ type: 'REBOOT' });
+    expect(reboot.status, JSON.stringify(reboot.body)).toBe(201);
+    await operator.agent.post(`/api/commands/${reboot.body.id}/cancel`).set(csrf(operator)).expect(200);
     const after = await scrape();
 
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('fleet_commands_created_total', { type: 'PING' })).toBe(1);
     expect(delta('fleet_commands_delivered_total', { type: 'PING' })).toBe(1);
     expect(delta('fleet_commands_finished_total', { type: 'PING', status: 'SUCCEEDED' })).toBe(1);
+    expect(delta('fleet_commands_created_total', { type: 'REBOOT' })).toBe(1);
+    expect(delta('fleet_commands_delivered_total', { type: 'REBOOT' })).toBe(0);
+    expect(delta('fleet_commands_finished_total', { type: 'REBOOT', status: 'CANCELLED' })).toBe(1);
     expect(delta('fleet_rate_limit_rejections_total', { rule: 'enroll-ip' })).toBe(1);
 
     expect(sample(during, 'fleet_agent_long_polls_waiting')).toBe(1);
@@ -94,5 +102,15 @@ describe('fleet metrics', () => {
     expect(after).toMatch(/^fleet_db_pool_idle_connections \d+$/m);
     expect(after).toMatch(/^fleet_db_pool_waiting_requests \d+$/m);
     expect(after).toMatch(/^nodejs_eventloop_lag_seconds \S+$/m);
+  });
+
+  it('has every series the shipped Grafana dashboard (doc/grafana-fleet.json) queries', async () => {
+    const dashboard = JSON.parse(readFileSync(new URL('../../../../doc/grafana-fleet.json', import.meta.url), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
+    const names = new Set(exprs.flatMap((expr) => expr.match(/\b(?:fleet|nodejs|process|http)_[a-z0-9_]+/g) ?? []));
+    expect(names.size).toBeGreaterThan(10);
+    const text = await scrape();
+    // Declared (a labelled counter has no series before its first event).
+    for (const name of names) expect(text, name).toMatch(new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} `, 'm'));
   });
 });
