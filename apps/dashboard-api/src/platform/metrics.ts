@@ -24,7 +24,7 @@ export const fleetCounters = {
     labelNames: ['type', 'status'],
     registers: [],
   }),
-  rateLimitRejections: new Counter({ name: 'fleet_rate_limit_rejections_total', help: 'Requests refused by a rate-limit rule, by rule name', labelNames: ['rule'], registers: [] }),
+  rateLimitRejections: new Counter({ name: 'fleet_rate_limit_rejections_total', help: 'Hits over a rate-limit rule (a 429, or an email not sent), by rule name', labelNames: ['rule'], registers: [] }),
   emailFailures: new Counter({
     name: 'fleet_email_delivery_failures_total',
     help: 'Failed email delivery attempts; outcome=retry (will be tried again) or gave_up (now FAILED)',
