@@ -79,6 +79,12 @@ describe('fleet metrics', () => {
     const reboot = await operator.agent.post(`/api/dongles/${claimed.body.id}/commands`).set(csrf(operator)).send({ type: 'REBOOT' });
     expect(reboot.status, JSON.stringify(reboot.body)).toBe(201);
     await operator.agent.post(`/api/commands/${reboot.body.id}/cancel`).set(csrf(operator)).expect(200);
+    // A third, left past its 1-second TTL: the cancel finds it overdue and marks it EXPIRED
+    // (the sweeper's transition, counted the same way).
+    const status = await operator.agent.post(`/api/dongles/${claimed.body.id}/commands`).set(csrf(operator)).send({ type: 'GET_STATUS', ttlSeconds: 1 });
+    expect(status.status, JSON.stringify(status.body)).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await operator.agent.post(`/api/commands/${status.body.id}/cancel`).set(csrf(operator)).expect(409);
     const after = await scrape();
 
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
@@ -88,6 +94,7 @@ describe('fleet metrics', () => {
     expect(delta('fleet_commands_created_total', { type: 'REBOOT' })).toBe(1);
     expect(delta('fleet_commands_delivered_total', { type: 'REBOOT' })).toBe(0);
     expect(delta('fleet_commands_finished_total', { type: 'REBOOT', status: 'CANCELLED' })).toBe(1);
+    expect(delta('fleet_commands_finished_total', { type: 'GET_STATUS', status: 'EXPIRED' })).toBe(1);
     expect(delta('fleet_rate_limit_rejections_total', { rule: 'enroll-ip' })).toBe(1);
 
     expect(sample(during, 'fleet_agent_long_polls_waiting')).toBe(1);
