@@ -24,6 +24,7 @@ export const fleetCounters = {
     labelNames: ['type', 'status'],
     registers: [],
   }),
+  listenerDisconnects: new Counter({ name: 'fleet_command_listener_disconnects_total', help: 'Times the LISTEN connection for command wake-ups was lost (it reconnects by itself)', registers: [] }),
   rateLimitRejections: new Counter({ name: 'fleet_rate_limit_rejections_total', help: 'Hits over a rate-limit rule (a 429, or an email not sent), by rule name', labelNames: ['rule'], registers: [] }),
   emailFailures: new Counter({
     name: 'fleet_email_delivery_failures_total',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, unwrap } from '@fleet/api-client';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { notifierOf } from '../../src/features/commands/command-fixtures.test-support.ts';
 import { randomDeviceId } from '../support/factories.ts';
 import { claim, createOperator, csrf, randomKey, type Operator } from '../support/fleet.ts';
 import { startTestApp, testConfig, type TestApp } from '../support/test-app.ts';
@@ -109,6 +110,15 @@ describe('fleet metrics', () => {
     expect(after).toMatch(/^fleet_db_pool_idle_connections \d+$/m);
     expect(after).toMatch(/^fleet_db_pool_waiting_requests \d+$/m);
     expect(after).toMatch(/^nodejs_eventloop_lag_seconds \S+$/m);
+  });
+
+  it('counts a lost LISTEN connection and shows it up again once reconnected', async () => {
+    const notifier = notifierOf(app);
+    await expect.poll(() => notifier.backendPid, { timeout: 10_000 }).toBeDefined();
+    const before = sample(await scrape(), 'fleet_command_listener_disconnects_total');
+    await app.db.pool.query('SELECT pg_terminate_backend($1)', [notifier.backendPid]);
+    await expect.poll(async () => sample(await scrape(), 'fleet_command_listener_disconnects_total'), { timeout: 10_000, interval: 50 }).toBe(before + 1);
+    await expect.poll(async () => sample(await scrape(), 'fleet_command_listener_up'), { timeout: 10_000, interval: 50 }).toBe(1);
   });
 
   it('has every series the shipped Grafana dashboard (doc/grafana-fleet.json) queries', async () => {
