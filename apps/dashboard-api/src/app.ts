@@ -1,6 +1,7 @@
 // The composition root: createApp(deps) wires every feature into one Express app. Only the
 // server entry (server.ts) listens, so tests run this exact app on port 0.
 import express, { type Express } from 'express';
+import { z } from 'zod';
 import type { Config } from './config.ts';
 import { mountAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
@@ -61,6 +62,7 @@ export const API_TAGS: Record<string, string> = {
   'can-config': 'A dongle’s CAN bus configuration',
   groups: 'Dongle groups',
   commands: 'Commands sent to dongles, and their history',
+  operations: 'Liveness, readiness, metrics and this document',
 };
 
 export interface AppDeps {
@@ -102,7 +104,13 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', config.trustProxyHops);
 
   app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), ...securityHeaders({ tls: config.tls }));
-  mountHealthRoutes(app, { db, metrics, readiness, migrationsDir: deps.migrationsDir });
+  mountHealthRoutes(app, { db, metrics, readiness, openapi, migrationsDir: deps.migrationsDir });
+  openapi.add('get', '/openapi.json', {
+    summary: 'This API described in OpenAPI 3.1 (apps/api-client is generated from it)',
+    tags: ['operations'],
+    auth: 'public',
+    responses: { 200: { description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi.document(API_INFO, API_TAGS));
   });

@@ -40,7 +40,11 @@ describe('the OpenAPI document', () => {
   it("passes Redocly's recommended rules with no error or warning", async () => {
     const config = await createConfig({ extends: ['recommended'] });
     const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: '/openapi.json', config });
-    expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
+    // /healthz, /readyz, /metrics and /openapi.json take no input and no credentials: they
+    // have no 4xx answer to document, so that one rule does not apply to them.
+    const operationsEndpoint = (pointer = '') => /^#\/paths\/~1(healthz|readyz|metrics|openapi\.json)\//.test(pointer);
+    const relevant = problems.filter((p) => !(p.ruleId === 'operation-4xx-response' && operationsEndpoint(p.location[0]?.pointer)));
+    expect(relevant.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
   });
 
   it('uses JSON Schema 2020-12 only: no nullable, no stray definitions, servers declared', () => {
@@ -69,7 +73,7 @@ describe('the OpenAPI document', () => {
       const auth = authOf(path, method);
       const statuses = Object.keys(op.responses);
       const where = `${method} ${path}`;
-      expect(statuses, where).toContain('503');
+      if (path.startsWith('/api/')) expect(statuses, where).toContain('503');
       if (auth !== 'public') expect(statuses, where).toContain('401');
       if (auth !== 'public' && auth !== 'agent') expect(statuses, where).toContain('403');
       if (op.parameters?.some((p) => p.in === 'path')) expect(statuses, where).toContain('404');
@@ -78,6 +82,7 @@ describe('the OpenAPI document', () => {
     // Rate-limited routes say so because their chain holds a rate-limit middleware.
     expect(Object.keys(doc.paths['/api/agent/enroll']!.post!.responses)).toContain('429');
     expect(Object.keys(doc.paths['/api/auth/signup']!.post!.responses)).toContain('429');
+    expect(Object.keys(doc.paths['/healthz']!.get!.responses)).toEqual(['200', 'default']);
     const unauthorized = doc.paths['/api/dongles']!.get!.responses['401'];
     expect(unauthorized).toEqual({ $ref: '#/components/responses/Unauthorized' });
   });

@@ -1,10 +1,12 @@
 // Operations endpoints: liveness, readiness, Prometheus metrics.
 import type { Express } from 'express';
+import { z } from 'zod';
 import { migrationStatusOn, readLocalMigrations, type LocalMigration } from '../../db/migrator.ts';
 import { serviceUnavailable } from '../../platform/errors.ts';
 import { sendError } from '../../platform/http/error-handler.ts';
 import type { Database } from '../../platform/database.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import type { OpenApiRegistry } from '../../platform/http/openapi.ts';
 
 export interface Readiness {
   /** Set during shutdown so load balancers stop sending traffic before the server closes. */
@@ -23,13 +25,25 @@ export async function checkReadiness(db: Database, local: LocalMigration[]): Pro
   }
 }
 
-export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; migrationsDir?: string }) {
+const tags = ['operations'];
+
+export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; openapi: OpenApiRegistry; migrationsDir?: string }) {
   const local = readLocalMigrations(deps.migrationsDir);
+  // Mounted outside the ApiRouter (no guards, no JSON body), so each is described here.
+  const describe = (path: string, spec: Parameters<OpenApiRegistry['add']>[2]) => deps.openapi.add('get', path, spec);
+
+  describe('/healthz', { summary: 'Liveness: the process answers', tags, auth: 'public', responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } } });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
+  describe('/readyz', {
+    summary: 'Readiness: the database answers and every migration is applied',
+    tags,
+    auth: 'public',
+    responses: { 200: { description: 'Ready', schema: z.object({ status: z.literal('ready') }) }, 503: { description: 'not_ready: database unreachable, migrations pending or failed, or shutting down' } },
+  });
   app.get('/readyz', async (_req, res) => {
     const result = deps.readiness.draining ? { ready: false, reason: 'shutting down' } : await checkReadiness(deps.db, local);
     if (result.ready) {
@@ -39,6 +53,7 @@ export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: M
     sendError(res, serviceUnavailable('not_ready', `Not ready: ${result.reason}.`));
   });
 
+  describe('/metrics', { summary: 'Prometheus metrics (doc/operations.md)', tags, auth: 'public', responses: { 200: { description: 'Prometheus text exposition', contentType: 'text/plain' } } });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });

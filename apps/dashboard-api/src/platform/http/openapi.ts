@@ -11,6 +11,8 @@ export type AuthMode = 'public' | 'session' | 'verified' | 'admin' | 'agent';
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Default application/json; a text type is documented as a string. */
+  contentType?: string;
 }
 
 export interface OperationSpec {
@@ -141,7 +143,8 @@ function security(op: RegisteredOperation): Record<string, string[]>[] {
 
 /** The error statuses a route can answer, from what its chain does. */
 function errorStatuses(op: RegisteredOperation): number[] {
-  const statuses = new Set<number>([503]);
+  // Every /api route reads the database (session, token, rate limit or its own work).
+  const statuses = new Set<number>(op.path.startsWith('/api/') ? [503] : []);
   if (op.auth !== 'public') statuses.add(401);
   // Session modes: suspended, CSRF, unverified, role. Any state change: the cross-site check.
   if (op.auth !== 'public' && op.auth !== 'agent') statuses.add(403);
@@ -178,9 +181,10 @@ export class OpenApiRegistry {
       const responses: Record<string, unknown> = {};
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) >= 400) continue;
-        responses[status] = response.schema
-          ? { description: response.description, content: { 'application/json': { schema: schemas.convert(response.schema, 'output') } } }
-          : { description: response.description };
+        const type = response.contentType ?? 'application/json';
+        if (type.startsWith('text/')) responses[status] = { description: response.description, content: { [type]: { schema: { type: 'string' } } } };
+        else if (response.schema) responses[status] = { description: response.description, content: { [type]: { schema: schemas.convert(response.schema, 'output') } } };
+        else responses[status] = { description: response.description };
       }
       for (const status of errorStatuses(op)) {
         const own = op.responses[status]?.description;
