@@ -30,6 +30,7 @@ import { setupCommands } from './features/commands/commands.feature.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
+import { closeConnectionsWhenDraining } from './platform/http/drain.ts';
 import { errorHandler, routeNotFound } from './platform/http/error-handler.ts';
 import { jsonBody } from './platform/http/json-body.ts';
 import { OpenApiRegistry } from './platform/http/openapi.ts';
@@ -77,8 +78,8 @@ export function createApp(deps: AppDeps): App {
   // A hop count, never `true`: only that many proxies may set X-Forwarded-For.
   app.set('trust proxy', config.trustProxyHops);
 
-  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), ...securityHeaders({ tls: config.tls }));
-  mountHealthRoutes(app, { db, metrics, readiness, migrationsDir: deps.migrationsDir });
+  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), closeConnectionsWhenDraining(readiness), ...securityHeaders({ tls: config.tls }));
+  mountHealthRoutes(app, { db, metrics, readiness, migrationsDir: deps.migrationsDir, metricsToken: config.metricsToken });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi.document({ title: 'Fleet dashboard API', version: '0.7.0' }));
   });

@@ -1,7 +1,8 @@
 // Operations endpoints: liveness, readiness, Prometheus metrics.
 import type { Express } from 'express';
 import { migrationStatusOn, readLocalMigrations, type LocalMigration } from '../../db/migrator.ts';
-import { serviceUnavailable } from '../../platform/errors.ts';
+import { serviceUnavailable, unauthorized } from '../../platform/errors.ts';
+import { safeEqual } from '../../platform/secrets.ts';
 import { sendError } from '../../platform/http/error-handler.ts';
 import type { Database } from '../../platform/database.ts';
 import type { Metrics } from '../../platform/metrics.ts';
@@ -23,7 +24,7 @@ export async function checkReadiness(db: Database, local: LocalMigration[]): Pro
   }
 }
 
-export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; migrationsDir?: string }) {
+export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; migrationsDir?: string; metricsToken?: string }) {
   const local = readLocalMigrations(deps.migrationsDir);
 
   app.get('/healthz', (_req, res) => {
@@ -39,7 +40,16 @@ export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: M
     sendError(res, serviceUnavailable('not_ready', `Not ready: ${result.reason}.`));
   });
 
-  app.get('/metrics', async (_req, res) => {
+  // With METRICS_TOKEN set, the scraper must present it (any case of "Bearer", RFC 9110).
+  app.get('/metrics', async (req, res) => {
+    if (deps.metricsToken) {
+      const presented = /^bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+      if (!presented || !safeEqual(presented, deps.metricsToken)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+        sendError(res, unauthorized('A valid metrics bearer token is required.'));
+        return;
+      }
+    }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }
