@@ -50,6 +50,8 @@ function fromPrisma(error: unknown): AppError | undefined {
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return new AppError(422, 'validation_failed', 'The request is not valid.', zodIssuesToDetails(error));
+  // The router could not percent-decode a path segment (say %ED%A0%80, a lone surrogate).
+  if (error instanceof URIError) return new AppError(400, 'malformed_url', 'The request path is not valid percent-encoded UTF-8.');
   if (error && typeof error === 'object' && ('type' in error || 'expose' in error)) {
     const mapped = fromBodyParser(error as { type?: string });
     if (mapped) return mapped;
