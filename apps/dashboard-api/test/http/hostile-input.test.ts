@@ -145,6 +145,16 @@ function bodyFor(schema: JsonSchema, text: string, world: World, name = ''): unk
   }
 }
 
+/** Each shape a body may take: every oneOf variant, and each value of a top-level enum field. */
+function bodyVariants(schema: JsonSchema, text: string, world: World): unknown[] {
+  const variants = schema.oneOf ?? schema.anyOf;
+  if (variants) return variants.flatMap((variant) => bodyVariants(variant, text, world));
+  const base = bodyFor(schema, text, world);
+  if (schema.type !== 'object' || !base || typeof base !== 'object') return [base];
+  const more = Object.entries(schema.properties ?? {}).flatMap(([key, child]) => (child.enum ?? []).slice(1).map((value) => ({ ...base, [key]: value })));
+  return [base, ...more];
+}
+
 async function loadOperations(): Promise<Operation[]> {
   const res = await app.http.get('/openapi.json');
   expect(res.status).toBe(200);
@@ -209,7 +219,9 @@ describe('hostile input on every documented route', () => {
       if (!operation.body) continue;
       // Every free-text body field at once, for each value PostgreSQL cannot store.
       for (const text of TEXT_CORPUS) {
-        check(label(`body text ${JSON.stringify(text)}`), await send(operation.method, await realPath(), world.headers, JSON.stringify(bodyFor(operation.body, text, world))));
+        for (const body of bodyVariants(operation.body, text, world)) {
+          check(label(`body ${JSON.stringify(body).slice(0, 80)}`), await send(operation.method, await realPath(), world.headers, JSON.stringify(body)));
+        }
       }
       // Each top-level field nested 3,000 deep (the rest valid).
       const valid = JSON.parse(validBody!) as Record<string, unknown>;
