@@ -55,14 +55,15 @@ export function connectDatabase(options: { url: string; poolMax?: number; logger
 /**
  * Error codes that mean "the database is not reachable right now" rather than a bad query:
  * socket errors, PostgreSQL's admin shutdown / crash / cannot-connect-now (57P01-03), too many
- * connections (53300), connection exceptions (08xxx), and Prisma's connection and transaction
+ * connections (53300), a statement cancelled by statement_timeout or a lock not available
+ * (57014, 55P03: contention, worth a retry), connection exceptions (08xxx), and Prisma's connection and transaction
  * start errors (P1001 can't reach, P1002/P1008 timeouts, P1017 server closed the connection,
  * P2024 pool timeout, P2028 transaction API error, e.g. "Unable to start a transaction in the
  * given time").
  */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  '57P01', '57P02', '57P03', '53300', '57014', '55P03', '08000', '08001', '08003', '08004', '08006',
   'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028',
 ]);
 /** Driver adapter error kinds (@prisma/adapter-pg) with the same meaning. */
