@@ -23,6 +23,9 @@ let port: number;
 let database: EmbeddedDatabase | undefined;
 let url: string;
 let app: TestApp;
+/** Uncaught exceptions in this process (the app runs in it): each would have ended a real server. */
+const crashes: unknown[] = [];
+const onCrash = (error: unknown) => crashes.push(error);
 
 const startDatabase = async () => {
   database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), database: 'fleet', port, persistent: true });
@@ -36,9 +39,11 @@ beforeAll(async () => {
   url = (await startDatabase()).url;
   await applyMigrations(url);
   app = await startTestApp({ databaseUrl: url });
+  process.on('uncaughtException', onCrash);
 });
 
 afterAll(async () => {
+  process.off('uncaughtException', onCrash);
   await app?.stop();
   await database?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -108,6 +113,8 @@ describe('a backend terminated mid-request', () => {
     expect(res.body.error).toMatchObject({ code: 'database_unavailable', requestId: expect.any(String) });
     expect(res.headers['retry-after']).toBe('5');
     // Alive, and the same result goes through now.
+    await sleep(200); // the lost connection's 'error' event comes just after the failed query
+    expect(crashes).toEqual([]);
     expect((await app.http.get('/healthz')).status).toBe(200);
     const retried = await postResult(app, fleet.agent.authorization, commandId, { status: 'SUCCEEDED', result: { ok: true } });
     expect(retried.status).toBe(200);
@@ -200,6 +207,7 @@ describe('a real restart of PostgreSQL', () => {
     expect(createdRes.body.error.code).toBe('database_unavailable');
 
     await startDatabase();
+    expect(crashes).toEqual([]);
     expect((await app.http.get('/readyz')).status).toBe(200);
     const retriedResult = await postResult(app, fleet.agent.authorization, commandId, { status: 'FAILED', error: 'bus off' });
     expect(retriedResult.status).toBe(200);
