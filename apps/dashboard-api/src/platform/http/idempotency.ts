@@ -53,7 +53,7 @@ ON CONFLICT (scope, key) DO UPDATE
        created_at = now(), expires_at = EXCLUDED.expires_at
  WHERE idempotency_keys.expires_at <= now()
     OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at < now() - make_interval(secs => $5))
-RETURNING id`;
+RETURNING id, created_at::text AS claimed_at`;
 
 function callerScope(res: Response): string | undefined {
   if (res.locals.userId) return `user:${res.locals.userId}`;
@@ -80,9 +80,9 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
 
     // Two tries: the row we collided with may be released (deleted) between our two queries.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const claimed = await db.pool.query<{ id: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, lease]);
+      const claimed = await db.pool.query<{ id: string; claimed_at: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, lease]);
       if (claimed.rows[0]) {
-        recordOutcome(db, res, claimed.rows[0].id, lease, options.logger);
+        recordOutcome(db, res, claimed.rows[0], lease, options.logger);
         res.locals.idempotencyKey = key;
         return next();
       }
@@ -107,13 +107,19 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
 const inFlight = () =>
   new AppError(409, 'idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', undefined, { 'Retry-After': '1' });
 
-const RELEASE_SQL = 'DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL';
+// Only this attempt's claim (its created_at): a late release must not free a retry's takeover.
+const RELEASE_SQL = 'DELETE FROM idempotency_keys WHERE id = $1 AND created_at = $2::timestamptz AND response_status IS NULL';
+
+interface Claim {
+  id: string;
+  claimed_at: string;
+}
 
 /** Releases the key; while the database is unreachable, tries again every second until the lease lapses anyway. */
-function release(db: Database, id: string, leaseSeconds: number, logger?: Logger): Promise<unknown> {
+function release(db: Database, claim: Claim, leaseSeconds: number, logger?: Logger): Promise<unknown> {
   const giveUpAt = Date.now() + leaseSeconds * 1000;
   const attempt = (): Promise<unknown> =>
-    db.pool.query(RELEASE_SQL, [id]).catch((error: unknown) => {
+    db.pool.query(RELEASE_SQL, [claim.id, claim.claimed_at]).catch((error: unknown) => {
       if (Date.now() >= giveUpAt) {
         logger?.warn({ err: (error as Error).message }, 'could not release an idempotency key; its lease will lapse');
         return undefined;
@@ -125,7 +131,7 @@ function release(db: Database, id: string, leaseSeconds: number, logger?: Logger
 }
 
 /** Stores a 2xx JSON response before it is sent; releases the key for anything else. */
-function recordOutcome(db: Database, res: Response, id: string, leaseSeconds: number, logger?: Logger): void {
+function recordOutcome(db: Database, res: Response, claim: Claim, leaseSeconds: number, logger?: Logger): void {
   let settled = false;
   const originalJson = res.json.bind(res);
   res.json = (body: unknown) => {
@@ -134,8 +140,8 @@ function recordOutcome(db: Database, res: Response, id: string, leaseSeconds: nu
     const status = res.statusCode;
     const write =
       status >= 200 && status < 300
-        ? db.pool.query('UPDATE idempotency_keys SET response_status = $2, response_body = $3::jsonb WHERE id = $1', [id, status, JSON.stringify(body ?? null)])
-        : release(db, id, leaseSeconds, logger);
+        ? db.pool.query('UPDATE idempotency_keys SET response_status = $2, response_body = $3::jsonb WHERE id = $1', [claim.id, status, JSON.stringify(body ?? null)])
+        : release(db, claim, leaseSeconds, logger);
     write
       .catch((error: unknown) => logger?.warn({ err: (error as Error).message }, 'could not record the idempotency outcome'))
       .finally(() => originalJson(body));
@@ -143,7 +149,7 @@ function recordOutcome(db: Database, res: Response, id: string, leaseSeconds: nu
   };
   // A response not sent through res.json (e.g. 204) cannot be replayed: release the key.
   res.on('finish', () => {
-    if (!settled) void release(db, id, leaseSeconds, logger);
+    if (!settled) void release(db, claim, leaseSeconds, logger);
   });
 }
 
