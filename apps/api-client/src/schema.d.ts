@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (doc/operations.md) */
+        /** Prometheus metrics (doc/operations.md); behind a bearer token when METRICS_TOKEN is set */
         get: operations["getMetrics"];
         put?: never;
         post?: never;

@@ -32,6 +32,7 @@ import { registerFleetGauges } from './features/health/fleet-metrics.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
+import { closeConnectionsWhenDraining } from './platform/http/drain.ts';
 import { errorHandler, routeNotFound } from './platform/http/error-handler.ts';
 import { jsonBody } from './platform/http/json-body.ts';
 import { OpenApiRegistry } from './platform/http/openapi.ts';
@@ -103,8 +104,8 @@ export function createApp(deps: AppDeps): App {
   // A hop count, never `true`: only that many proxies may set X-Forwarded-For.
   app.set('trust proxy', config.trustProxyHops);
 
-  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), ...securityHeaders({ tls: config.tls }));
-  mountHealthRoutes(app, { db, metrics, readiness, openapi, migrationsDir: deps.migrationsDir });
+  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), closeConnectionsWhenDraining(readiness), ...securityHeaders({ tls: config.tls }));
+  mountHealthRoutes(app, { db, metrics, readiness, openapi, migrationsDir: deps.migrationsDir, metricsToken: config.metricsToken });
   openapi.add('get', '/openapi.json', {
     summary: 'This API described in OpenAPI 3.1 (apps/api-client is generated from it)',
     tags: ['operations'],

@@ -2,7 +2,8 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import { migrationStatusOn, readLocalMigrations, type LocalMigration } from '../../db/migrator.ts';
-import { serviceUnavailable } from '../../platform/errors.ts';
+import { serviceUnavailable, unauthorized } from '../../platform/errors.ts';
+import { safeEqual } from '../../platform/secrets.ts';
 import { sendError } from '../../platform/http/error-handler.ts';
 import type { Database } from '../../platform/database.ts';
 import type { Metrics } from '../../platform/metrics.ts';
@@ -27,7 +28,7 @@ export async function checkReadiness(db: Database, local: LocalMigration[]): Pro
 
 const tags = ['operations'];
 
-export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; openapi: OpenApiRegistry; migrationsDir?: string }) {
+export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; openapi: OpenApiRegistry; migrationsDir?: string; metricsToken?: string }) {
   const local = readLocalMigrations(deps.migrationsDir);
   // Mounted outside the ApiRouter (no guards, no JSON body), so each is described here.
   const describe = (path: string, spec: Parameters<OpenApiRegistry['add']>[2]) => deps.openapi.add('get', path, spec);
@@ -53,8 +54,17 @@ export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: M
     sendError(res, serviceUnavailable('not_ready', `Not ready: ${result.reason}.`));
   });
 
-  describe('/metrics', { summary: 'Prometheus metrics (doc/operations.md)', tags, auth: 'public', responses: { 200: { description: 'Prometheus text exposition', contentType: 'text/plain' } } });
-  app.get('/metrics', async (_req, res) => {
+  describe('/metrics', { summary: 'Prometheus metrics (doc/operations.md); behind a bearer token when METRICS_TOKEN is set', tags, auth: 'public', responses: { 200: { description: 'Prometheus text exposition', contentType: 'text/plain' } } });
+  // With METRICS_TOKEN set, the scraper must present it (any case of "Bearer", RFC 9110).
+  app.get('/metrics', async (req, res) => {
+    if (deps.metricsToken) {
+      const presented = /^bearer +(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+      if (!presented || !safeEqual(presented, deps.metricsToken)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+        sendError(res, unauthorized('A valid metrics bearer token is required.'));
+        return;
+      }
+    }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { unprocessable } from '../errors.ts';
 import { RATE_LIMIT_RULE } from '../rate-limit.ts';
 import type { AuthMode, OperationSpec, OpenApiRegistry } from './openapi.ts';
+import { unstorableInput } from './storable-input.ts';
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -39,6 +40,10 @@ function validate(spec: OperationSpec): RequestHandler {
       ['query', spec.query, req.query],
       ['body', spec.body, req.body ?? {}],
     ] as const;
+    // The edge rule first (platform/http/storable-input.ts): unstorable text or a too-deep body
+    // never reaches a schema, a query or a jsonb column.
+    const unstorable = parts.flatMap(([name, , value]) => unstorableInput(name, value));
+    if (unstorable.length > 0) return next(unprocessable('The request is not valid.', unstorable));
     const details = [];
     for (const [name, schema, value] of parts) {
       if (!schema) continue;
