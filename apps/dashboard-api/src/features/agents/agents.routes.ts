@@ -26,7 +26,12 @@ export function mountAgentRoutes(api: ApiRouter, deps: { agents: AgentsService }
 
   api.post(
     '/enrollment-codes',
-    { summary: 'Create a one-time agent enrollment code (10 minutes)', tags, auth: 'verified', responses: { 201: { description: 'The code, shown once', schema: enrollmentCodeView } } },
+    {
+      summary: 'Create a one-time agent enrollment code (10 minutes)',
+      tags,
+      auth: 'verified',
+      responses: { 201: { description: 'The code, shown once', schema: enrollmentCodeView }, 429: { description: 'quota_exceeded: too many unused codes open' } },
+    },
     async (req, res) => {
       res.status(201).json(await agents.createEnrollmentCode(currentUser(res), requestContext(req)));
     },

@@ -4,7 +4,10 @@
 // owner, (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
 // (dongles.last_seen_agent_id / last_seen_at, set by the heartbeat). So a command goes to the
 // agent that can actually reach the dongle; if none can, it EXPIRES rather than being handed
-// to an agent that would have to fail it. Delivery is at most once (a REBOOT must not run
+// to an agent that would have to fail it. The rule also holds for requests already waiting:
+// (d) the command was created under the dongle's current ownership (created_at >=
+// dongles.owned_since), and (e) the poll's token, its agent and the owner are still live, so a
+// release, a deletion, a token rotation or a suspension takes effect on polls started before it. Delivery is at most once (a REBOOT must not run
 // twice): a command marked DELIVERED whose response never reaches the agent TIMES OUT.
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
@@ -13,7 +16,7 @@ import { conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
-import type { CommandNotifier } from './command-notifier.ts';
+import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
@@ -25,7 +28,9 @@ const DONGLE_REPORT_WINDOW = '5 minutes';
 /**
  * One statement: pick the next commands with row locks, skipping rows another poll holds, and
  * mark them DELIVERED. With nothing pending it matches no row, takes no lock and writes nothing.
- * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle.
+ * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle; the
+ * liveness check is uncorrelated, so it runs once per statement (three primary-key lookups).
+ * Parameters: see claimParams().
  */
 export const CLAIM_SQL = `
 WITH picked AS (
@@ -38,6 +43,10 @@ WITH picked AS (
      AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
      AND q.status = 'QUEUED'
      AND q.expires_at > now()
+     AND q.created_at >= d.owned_since
+     AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
+                  WHERE t.id = $4 AND a.id = $1 AND u.id = $2
+                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active')
    ORDER BY q.created_at, q.id
    LIMIT $3
    FOR UPDATE OF q SKIP LOCKED
@@ -61,6 +70,11 @@ UPDATE commands
    AND delivered_at + make_interval(secs => timeout_seconds) > now()
 RETURNING *`;
 
+/** CLAIM_SQL's parameters, in order: the agent, its owner, the batch size, the poll's token. */
+export function claimParams(agent: Pick<AgentPrincipal, 'id' | 'userId' | 'tokenId'>, limit: number): unknown[] {
+  return [agent.id, agent.userId, limit, agent.tokenId];
+}
+
 export type DeliveredCommand = Command & { deviceId: string };
 
 export interface ResultInput {
@@ -73,6 +87,8 @@ export interface AgentCommandDeps {
   db: Database;
   notifier: CommandNotifier;
   logger: Logger;
+  /** Polls one agent may hold at once in this process; a newer one ends the oldest (empty list). */
+  maxConcurrentPolls: number;
   /** Throttled agents.last_seen_at update; a poll with nothing pending must not write. */
   touchAgent(agent: AgentPrincipal): Promise<void>;
 }
@@ -80,37 +96,53 @@ export interface AgentCommandDeps {
 export function createAgentCommandService(deps: AgentCommandDeps) {
   const { db, notifier } = deps;
 
+  const slots = new PollSlots(deps.maxConcurrentPolls);
+
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
+    const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
     return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
   }
 
   /**
-   * Returns at once when work exists; otherwise waits up to `waitSeconds` for a NOTIFY about the
-   * owner's dongles and checks again. `signal` (shutdown or the client going away) ends the wait
-   * with nothing; once it has fired we never claim, so no command is handed to a closed socket.
+   * Returns at once when work exists; otherwise waits up to `waitSeconds` for a NOTIFY meant for
+   * this agent and checks again. `signal` (shutdown or the client going away) ends the wait with
+   * nothing; once it has fired we never claim, so no command is handed to a closed socket. A
+   * waiting poll also ends with nothing when its agent is revoked, or when the same agent opens
+   * more than `maxConcurrentPolls` (the oldest gives way: a reconnecting agent is not locked
+   * out by its own dead connection, and one agent cannot pile up waiters).
    */
   async function poll(agent: AgentPrincipal, options: { waitSeconds: number; limit: number }, signal: AbortSignal): Promise<DeliveredCommand[]> {
     await deps.touchAgent(agent);
+    if (options.waitSeconds === 0) return signal.aborted ? [] : claim(agent, options.limit);
+    const slot = slots.take(agent.id);
+    try {
+      return await waitForWork(agent, options, AbortSignal.any([signal, slot.signal]));
+    } finally {
+      slots.give(agent.id, slot);
+    }
+  }
+
+  async function waitForWork(agent: AgentPrincipal, options: { waitSeconds: number; limit: number }, signal: AbortSignal): Promise<DeliveredCommand[]> {
     const deadline = Date.now() + options.waitSeconds * 1_000;
     for (;;) {
       if (signal.aborted) return [];
       // Register before checking: a NOTIFY between the check and the wait is not lost.
-      const wakeup = options.waitSeconds > 0 ? notifier.wait(agent.userId) : undefined;
+      const wakeup = notifier.wait(agent.id);
       let commands: DeliveredCommand[];
       try {
         commands = await claim(agent, options.limit);
       } catch (error) {
-        wakeup?.cancel();
+        wakeup.cancel();
         throw error;
       }
       const remaining = deadline - Date.now();
-      if (commands.length > 0 || !wakeup || remaining <= 0 || signal.aborted) {
-        wakeup?.cancel();
+      if (commands.length > 0 || remaining <= 0 || signal.aborted) {
+        wakeup.cancel();
         return commands;
       }
-      await waitFor(wakeup.promise, Math.min(remaining, notifier.recheckMs()), signal);
+      const reason = await waitFor(wakeup.promise, Math.min(remaining, notifier.recheckMs()), signal);
       wakeup.cancel();
+      if (reason === 'revoked') return [];
     }
   }
 
@@ -179,15 +211,39 @@ async function markConfigApplied(client: pg.PoolClient, command: Command): Promi
   );
 }
 
-function waitFor(wakeup: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
+function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): Promise<WakeReason | 'timeout'> {
   return new Promise((resolve) => {
-    const done = () => {
+    const done = (reason: WakeReason | 'timeout') => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+      signal.removeEventListener('abort', aborted);
+      resolve(reason);
     };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener('abort', done, { once: true });
+    const aborted = () => done('timeout');
+    const timer = setTimeout(aborted, Math.max(0, ms));
+    signal.addEventListener('abort', aborted, { once: true });
     void wakeup.then(done);
   });
+}
+
+/** Per-agent waiting-poll slots in this process: taking one beyond the cap ends the oldest. */
+class PollSlots {
+  private readonly byAgent = new Map<string, AbortController[]>();
+  constructor(private readonly cap: number) {}
+
+  take(agentId: string): AbortController {
+    const held = this.byAgent.get(agentId) ?? [];
+    while (held.length >= this.cap) held.shift()!.abort();
+    const slot = new AbortController();
+    held.push(slot);
+    this.byAgent.set(agentId, held);
+    return slot;
+  }
+
+  give(agentId: string, slot: AbortController): void {
+    const held = this.byAgent.get(agentId);
+    if (!held) return;
+    const at = held.indexOf(slot);
+    if (at >= 0) held.splice(at, 1);
+    if (held.length === 0) this.byAgent.delete(agentId);
+  }
 }

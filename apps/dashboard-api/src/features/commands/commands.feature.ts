@@ -29,16 +29,17 @@ export function setupCommands(deps: CommandsFeatureDeps) {
   lifecycle.addWorker(createCommandSweeper({ db, logger, intervalMs: config.commands.sweepIntervalMs }));
   lifecycle.addWorker(createIdempotencyPruner({ db, logger }));
 
-  const commands = createCommandService({ db, timeoutSeconds: config.commands.timeoutSeconds });
+  const commands = createCommandService({ db, timeoutSeconds: config.commands.timeoutSeconds, queuedLimit: config.quotas.queuedCommandsPerDongle });
   const agentCommands = createAgentCommandService({
     db,
     notifier,
     logger,
+    maxConcurrentPolls: config.agentMaxConcurrentPolls,
     touchAgent: async (agent) => {
       await touchAgentLastSeen(db.prisma, agent, { pollIntervalMs: config.agentPollIntervalMs });
     },
   });
-  mountCommandRoutes({ dongles: deps.mount('/dongles'), commands: deps.mount('/commands') }, { commands, db, logger });
+  mountCommandRoutes({ dongles: deps.mount('/dongles'), commands: deps.mount('/commands') }, { commands, db, logger, idempotencyKeysPerUser: config.quotas.idempotencyKeysPerUser });
   mountAgentCommandRoutes(deps.mount('/agent'), { agentCommands, lifecycle });
   return { commands, agentCommands, notifier };
 }

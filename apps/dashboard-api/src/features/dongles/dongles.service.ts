@@ -4,7 +4,8 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { dissolveGroupOf } from '../groups/group-membership.ts';
 import { lockDongle, lockOwnDongle, POSSESSION_WINDOW_SECONDS } from './dongle-lock.ts';
@@ -21,14 +22,15 @@ async function loadView(client: Database['prisma'], id: string, viewerId: string
   return presentDongle(dongle, viewerId);
 }
 
-/** What a dongle leaving its owner takes with it: group, token, configuration, name. */
-export async function stripOwnership(tx: Tx, dongleId: string, audit: Parameters<typeof dissolveGroupOf>[2]) {
+/** What a dongle leaving its owner takes with it: queued commands, group, token, configuration, name. */
+export async function stripOwnership(tx: Tx, dongleId: string, audit: { actor: Actor; reason: 'dongle_released' | 'dongle_force_released'; context?: RequestContext }) {
+  const commandsCancelled = await cancelQueuedCommands(tx, [dongleId], audit);
   const groupId = await dissolveGroupOf(tx, dongleId, audit);
   const token = await tx.dongleToken.deleteMany({ where: { dongleId } });
   // The next owner starts from the defaults, not from the previous owner's bus settings.
   await tx.canConfig.deleteMany({ where: { dongleId } });
   await tx.dongle.update({ where: { id: dongleId }, data: { ownershipState: 'UNCLAIMED', ownerUserId: null, name: null } });
-  return { groupId, keyMaterialDestroyed: token.count > 0 };
+  return { groupId, keyMaterialDestroyed: token.count > 0, commandsCancelled };
 }
 
 export function createDonglesService(deps: { db: Database }) {
@@ -91,9 +93,11 @@ export function createDonglesService(deps: { db: Database }) {
         const dongle = await lockOwnDongle(tx, user.id, { id });
         const to = assertTransition('release', dongle.state);
         const actor = { type: 'user', id: user.id } as const;
+        // Nothing more can be handed out for a releasing dongle: its queue ends now, not at the ack.
+        const commandsCancelled = await cancelQueuedCommands(tx, [id], { actor, reason: 'dongle_released', context });
         const groupId = await dissolveGroupOf(tx, id, { actor, reason: 'dongle_released', context });
         await tx.dongle.update({ where: { id }, data: { ownershipState: to } });
-        await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId }, context });
+        await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId, commandsCancelled }, context });
       });
       return loadView(prisma, id, user.id);
     },
