@@ -67,7 +67,7 @@ const envSchema = z
     COMMAND_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
     /** How often the sweeper applies EXPIRED / TIMED_OUT to overdue commands. */
     COMMAND_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
-    /** Long-polls one agent may hold at once on an instance; a newer poll ends the oldest. */
+    /** Waiting long-polls one agent may hold at once on an instance; beyond it 429 too_many_polls. */
     AGENT_MAX_CONCURRENT_POLLS: positiveInt.max(100).default(4),
     // Per-account quotas (429 quota_exceeded beyond them).
     /** Unclaimed dongles one agent may have put on record through heartbeats (unknown ids beyond it are ignored). */
@@ -135,7 +135,7 @@ export interface Config {
   agentPollIntervalMs: number;
   claims: { pendingTimeoutMs: number; lapseIntervalMs: number };
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
-  /** Long-polls one agent may hold at once per instance; a newer poll ends the oldest. */
+  /** Waiting long-polls one agent may hold at once per instance; beyond it 429 too_many_polls. */
   agentMaxConcurrentPolls: number;
   quotas: Quotas;
   rateLimits: RateLimits;

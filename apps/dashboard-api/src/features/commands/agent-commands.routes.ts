@@ -22,11 +22,14 @@ export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: R
     '/commands',
     {
       summary: 'Long-poll for commands',
-      description: 'Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown a waiting poll ends with an empty list.',
+      description: 'Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown, or when the agent is deleted, its token rotated or its owner suspended, a waiting poll ends with an empty list. An agent may hold a few waiting polls at once (AGENT_MAX_CONCURRENT_POLLS); one more is a 429.',
       tags: ['agent'],
       auth: 'agent',
       query: pollQuery,
-      responses: { 200: { description: 'Commands now DELIVERED to this agent (possibly none)', schema: agentPollView } },
+      responses: {
+        200: { description: 'Commands now DELIVERED to this agent (possibly none)', schema: agentPollView },
+        429: { description: 'too_many_polls: this agent already holds AGENT_MAX_CONCURRENT_POLLS waiting polls (Retry-After)' },
+      },
     },
     async (_req, res) => {
       const { wait, limit } = res.locals.query;

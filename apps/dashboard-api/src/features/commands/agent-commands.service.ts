@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { conflict, notFound } from '../../platform/errors.ts';
+import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
@@ -21,6 +21,9 @@ import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
+
+/** Retry-After of a poll refused for the per-agent cap. */
+const POLL_RETRY_AFTER_SECONDS = 5;
 
 /** How recently an agent must have reported a dongle to be handed its commands. */
 const DONGLE_REPORT_WINDOW = '5 minutes';
@@ -87,7 +90,7 @@ export interface AgentCommandDeps {
   db: Database;
   notifier: CommandNotifier;
   logger: Logger;
-  /** Polls one agent may hold at once in this process; a newer one ends the oldest (empty list). */
+  /** Waiting polls one agent may hold at once in this process; beyond it, 429 too_many_polls. */
   maxConcurrentPolls: number;
   /** Throttled agents.last_seen_at update; a poll with nothing pending must not write. */
   touchAgent(agent: AgentPrincipal): Promise<void>;
@@ -107,18 +110,24 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
    * Returns at once when work exists; otherwise waits up to `waitSeconds` for a NOTIFY meant for
    * this agent and checks again. `signal` (shutdown or the client going away) ends the wait with
    * nothing; once it has fired we never claim, so no command is handed to a closed socket. A
-   * waiting poll also ends with nothing when its agent is revoked, or when the same agent opens
-   * more than `maxConcurrentPolls` (the oldest gives way: a reconnecting agent is not locked
-   * out by its own dead connection, and one agent cannot pile up waiters).
+   * waiting poll also ends with nothing when its agent is revoked. An agent already holding
+   * `maxConcurrentPolls` waiting polls here gets 429 too_many_polls before any query runs (a
+   * refused poll costs only its authentication; an agent whose old connection died silently
+   * still has the other slots, and the dead one is freed when its socket closes or its wait ends).
    */
   async function poll(agent: AgentPrincipal, options: { waitSeconds: number; limit: number }, signal: AbortSignal): Promise<DeliveredCommand[]> {
-    await deps.touchAgent(agent);
-    if (options.waitSeconds === 0) return signal.aborted ? [] : claim(agent, options.limit);
-    const slot = slots.take(agent.id);
+    if (options.waitSeconds === 0) {
+      await deps.touchAgent(agent);
+      return signal.aborted ? [] : claim(agent, options.limit);
+    }
+    if (!slots.take(agent.id)) {
+      throw new AppError(429, 'too_many_polls', `This agent already has ${deps.maxConcurrentPolls} polls waiting; wait for one to return.`, undefined, { 'Retry-After': String(POLL_RETRY_AFTER_SECONDS) });
+    }
     try {
-      return await waitForWork(agent, options, AbortSignal.any([signal, slot.signal]));
+      await deps.touchAgent(agent);
+      return await waitForWork(agent, options, signal);
     } finally {
-      slots.give(agent.id, slot);
+      slots.give(agent.id);
     }
   }
 
@@ -225,25 +234,21 @@ function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): 
   });
 }
 
-/** Per-agent waiting-poll slots in this process: taking one beyond the cap ends the oldest. */
+/** Per-agent counts of waiting polls in this process, capped. */
 class PollSlots {
-  private readonly byAgent = new Map<string, AbortController[]>();
+  private readonly held = new Map<string, number>();
   constructor(private readonly cap: number) {}
 
-  take(agentId: string): AbortController {
-    const held = this.byAgent.get(agentId) ?? [];
-    while (held.length >= this.cap) held.shift()!.abort();
-    const slot = new AbortController();
-    held.push(slot);
-    this.byAgent.set(agentId, held);
-    return slot;
+  take(agentId: string): boolean {
+    const count = this.held.get(agentId) ?? 0;
+    if (count >= this.cap) return false;
+    this.held.set(agentId, count + 1);
+    return true;
   }
 
-  give(agentId: string, slot: AbortController): void {
-    const held = this.byAgent.get(agentId);
-    if (!held) return;
-    const at = held.indexOf(slot);
-    if (at >= 0) held.splice(at, 1);
-    if (held.length === 0) this.byAgent.delete(agentId);
+  give(agentId: string): void {
+    const count = (this.held.get(agentId) ?? 1) - 1;
+    if (count <= 0) this.held.delete(agentId);
+    else this.held.set(agentId, count);
   }
 }

@@ -1,6 +1,6 @@
 // Issue 9, item 3: one agent cannot slow everyone. An agent holds at most
-// agentMaxConcurrentPolls waiting polls (a newer one ends the oldest with an empty list), and a
-// new command wakes only the polls of the agent that can claim it.
+// agentMaxConcurrentPolls waiting polls (one more is a 429 too_many_polls with Retry-After,
+// before any query), and a new command wakes only the polls of the agent that can claim it.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { CLAIM_SQL } from './agent-commands.service.ts';
@@ -13,42 +13,44 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 const untilWaiting = (count: number) => expect.poll(() => notifierOf(app).waiting, { timeout: 10_000 }).toBe(count);
+const ids = (res: { body: { commands: { id: string }[] } }) => res.body.commands.map((c) => c.id);
 
 describe('waiting polls per agent', () => {
-  it('a poll beyond the cap ends the agent’s oldest waiting poll with an empty list; the newer ones still get work', async () => {
+  it('a poll beyond the cap is a 429 too_many_polls with Retry-After; the waiting ones still get work', async () => {
     const fleet = await createFleet(app);
     const baseline = notifierOf(app).waiting;
-    const oldest = pollAs(app, fleet.agent.authorization, 30).then((res) => res);
-    await untilWaiting(baseline + 1);
-    const second = pollAs(app, fleet.agent.authorization, 30, 1).then((res) => res);
+    const held = [pollAs(app, fleet.agent.authorization, 30, 1).then((res) => res), pollAs(app, fleet.agent.authorization, 30, 1).then((res) => res)];
     await untilWaiting(baseline + 2);
-    const third = pollAs(app, fleet.agent.authorization, 30, 1).then((res) => res);
 
-    const ended = await oldest;
-    expect(ended.status).toBe(200);
-    expect(ended.body).toEqual({ commands: [] });
-    await untilWaiting(baseline + 2);
+    const refused = await pollAs(app, fleet.agent.authorization, 30);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('too_many_polls');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // A poll that does not wait is not counted.
+    expect((await pollAs(app, fleet.agent.authorization, 0)).status).toBe(200);
 
     const sent = [await fleet.send(fleet.dongle.id, { type: 'PING' }), await fleet.send(fleet.dongle.id, { type: 'PING' })];
-    const [a, b] = await Promise.all([second, third]);
-    const delivered = [...a.body.commands, ...b.body.commands].map((c: { id: string }) => c.id);
-    expect(delivered.sort()).toEqual(sent.map((s) => s.body.id).sort());
+    const answers = await Promise.all(held);
+    expect(answers.flatMap(ids).sort()).toEqual(sent.map((s) => s.body.id).sort());
+    // Slots are given back: the agent may wait again.
+    const again = pollAs(app, fleet.agent.authorization, 30).then((res) => res);
+    await untilWaiting(baseline + 1);
+    const last = await fleet.send(fleet.dongle.id, { type: 'PING' });
+    expect(ids(await again)).toEqual([last.body.id]);
   });
 
   it('another agent’s polls are not touched by the cap', async () => {
     const fleet = await createFleet(app, { agents: 2, dongles: 2 });
     const baseline = notifierOf(app).waiting;
+    const mine = [0, 1].map(() => pollAs(app, fleet.agents[0]!.authorization, 30, 1).then((res) => res));
+    await untilWaiting(baseline + 2);
+    expect((await pollAs(app, fleet.agents[0]!.authorization, 30)).status).toBe(429);
     const other = pollAs(app, fleet.agents[1]!.authorization, 30).then((res) => res);
-    await untilWaiting(baseline + 1);
-    const mine = [0, 1, 2].map(() => pollAs(app, fleet.agents[0]!.authorization, 30, 1).then((res) => res));
     await untilWaiting(baseline + 3);
     const sent = await fleet.send(fleet.dongles[1]!.id, { type: 'PING' });
-    expect((await other).body.commands.map((c: { id: string }) => c.id)).toEqual([sent.body.id]);
-    // The first agent's two remaining polls each take one of two new commands.
+    expect(ids(await other)).toEqual([sent.body.id]);
     const pings = [await fleet.send(fleet.dongles[0]!.id, { type: 'PING' }), await fleet.send(fleet.dongles[0]!.id, { type: 'PING' })];
-    const answers = await Promise.all(mine);
-    const delivered = answers.flatMap((res) => res.body.commands.map((c: { id: string }) => c.id));
-    expect(delivered.sort()).toEqual(pings.map((p) => p.body.id).sort());
+    expect((await Promise.all(mine)).flatMap(ids).sort()).toEqual(pings.map((p) => p.body.id).sort());
   });
 });
 
@@ -69,13 +71,13 @@ describe('wake-ups', () => {
       const bystanderChecks = claims.filter((id) => id === bystander!.agent.id).length;
 
       const sent = await fleet.send(fleet.dongles[0]!.id, { type: 'PING' });
-      expect((await waiting[0]!).body.commands.map((c: { id: string }) => c.id)).toEqual([sent.body.id]);
+      expect(ids(await waiting[0]!)).toEqual([sent.body.id]);
       // Give a stray wake-up time to arrive: the bystander must not have re-run the hand-out.
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(claims.filter((id) => id === bystander!.agent.id).length).toBe(bystanderChecks);
 
       const forBystander = await fleet.send(fleet.dongles[1]!.id, { type: 'PING' });
-      expect((await waiting[1]!).body.commands.map((c: { id: string }) => c.id)).toEqual([forBystander.body.id]);
+      expect(ids(await waiting[1]!)).toEqual([forBystander.body.id]);
     } finally {
       spy.mockRestore();
     }
