@@ -1,12 +1,13 @@
 // Agent routes: the long-poll hand-out and the result post (bearer token, no CSRF).
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { sha256Hex } from '../../platform/secrets.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import { requestContext } from '../audit/audit.writer.ts';
 import { currentAgent } from '../auth/principal.ts';
 import { agentPollView, commandView, presentCommand, presentDelivered } from './command.presenter.ts';
 import { idParams, pollQuery, resultBody } from './commands.schemas.ts';
-import type { createAgentCommandService } from './agent-commands.service.ts';
+import { tooManyPolls, type createAgentCommandService } from './agent-commands.service.ts';
 
 /** Ends a waiting poll on shutdown or when the agent hangs up (then nothing is claimed for it). */
 function waitSignal(res: Response, lifecycle: Lifecycle): AbortSignal {
@@ -17,7 +18,20 @@ function waitSignal(res: Response, lifecycle: Lifecycle): AbortSignal {
   return AbortSignal.any([lifecycle.signal, gone.signal]);
 }
 
+/** SHA-256 of the request's bearer token ('' without one): the poll cap's per-token key. */
+function tokenKey(req: Request): string {
+  const token = /^bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+  return token ? sha256Hex(token) : '';
+}
+
 export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: ReturnType<typeof createAgentCommandService>; lifecycle: Lifecycle }) {
+  // Registered before the route below, so it runs before its guard: a waiting poll beyond the
+  // agent's cap is refused without a database query (the guard would cost one per refusal).
+  api.router.get('/commands', (req, _res, next) => {
+    if (Number(req.query.wait) > 0 && deps.agentCommands.refusesWaitingPoll(tokenKey(req))) return next(tooManyPolls(deps.agentCommands.maxConcurrentPolls));
+    next();
+  });
+
   api.get(
     '/commands',
     {
@@ -31,9 +45,10 @@ export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: R
         429: { description: 'too_many_polls: this agent already holds AGENT_MAX_CONCURRENT_POLLS waiting polls (Retry-After)' },
       },
     },
-    async (_req, res) => {
+    async (req, res) => {
       const { wait, limit } = res.locals.query;
-      const commands = await deps.agentCommands.poll(currentAgent(res), { waitSeconds: wait, limit }, wait > 0 ? waitSignal(res, deps.lifecycle) : deps.lifecycle.signal);
+      const options = { waitSeconds: wait, limit, tokenKey: tokenKey(req) };
+      const commands = await deps.agentCommands.poll(currentAgent(res), options, wait > 0 ? waitSignal(res, deps.lifecycle) : deps.lifecycle.signal);
       res.json({ commands: commands.map(presentDelivered) });
     },
   );

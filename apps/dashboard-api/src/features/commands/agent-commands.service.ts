@@ -78,6 +78,19 @@ export function claimParams(agent: Pick<AgentPrincipal, 'id' | 'userId' | 'token
   return [agent.id, agent.userId, limit, agent.tokenId];
 }
 
+export interface PollOptions {
+  waitSeconds: number;
+  limit: number;
+  /** SHA-256 of the poll's bearer token: the cap is also checked by it before authentication. */
+  tokenKey: string;
+}
+
+/** 429 for a waiting poll beyond the per-agent cap; Retry-After spread over 5–10 s so refused polls do not return in step. */
+export function tooManyPolls(cap: number): AppError {
+  const retryAfter = POLL_RETRY_AFTER_SECONDS + Math.floor(Math.random() * (POLL_RETRY_AFTER_SECONDS + 1));
+  return new AppError(429, 'too_many_polls', `This agent already has ${cap} polls waiting; wait for one to return.`, undefined, { 'Retry-After': String(retryAfter) });
+}
+
 export type DeliveredCommand = Command & { deviceId: string };
 
 export interface ResultInput {
@@ -115,23 +128,30 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
    * refused poll costs only its authentication; an agent whose old connection died silently
    * still has the other slots, and the dead one is freed when its socket closes or its wait ends).
    */
-  async function poll(agent: AgentPrincipal, options: { waitSeconds: number; limit: number }, signal: AbortSignal): Promise<DeliveredCommand[]> {
+  async function poll(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
     if (options.waitSeconds === 0) {
       await deps.touchAgent(agent);
       return signal.aborted ? [] : claim(agent, options.limit);
     }
-    if (!slots.take(agent.id)) {
-      throw new AppError(429, 'too_many_polls', `This agent already has ${deps.maxConcurrentPolls} polls waiting; wait for one to return.`, undefined, { 'Retry-After': String(POLL_RETRY_AFTER_SECONDS) });
-    }
+    if (!slots.take(agent.id, options.tokenKey)) throw tooManyPolls(deps.maxConcurrentPolls);
     try {
       await deps.touchAgent(agent);
       return await waitForWork(agent, options, signal);
     } finally {
-      slots.give(agent.id);
+      slots.give(agent.id, options.tokenKey);
     }
   }
 
-  async function waitForWork(agent: AgentPrincipal, options: { waitSeconds: number; limit: number }, signal: AbortSignal): Promise<DeliveredCommand[]> {
+  /**
+   * Before authentication: true when the bearer token (its SHA-256, `tokenKey`) already holds
+   * every waiting-poll slot of its agent here, so a poll beyond the cap costs no query at all.
+   * Only a token that authenticated those polls can be full; any other goes on to the guard.
+   */
+  function refusesWaitingPoll(tokenKey: string): boolean {
+    return slots.full(tokenKey);
+  }
+
+  async function waitForWork(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
     const deadline = Date.now() + options.waitSeconds * 1_000;
     for (;;) {
       if (signal.aborted) return [];
@@ -187,7 +207,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
     }
   }
 
-  return { poll, postResult };
+  return { poll, refusesWaitingPoll, postResult, maxConcurrentPolls: deps.maxConcurrentPolls };
 }
 
 /** Why RESULT_SQL matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */
@@ -234,21 +254,32 @@ function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): 
   });
 }
 
-/** Per-agent counts of waiting polls in this process, capped. */
+/** Per-agent counts of waiting polls in this process, capped; also counted per token, for the pre-auth check. */
 class PollSlots {
-  private readonly held = new Map<string, number>();
+  private readonly byAgent = new Map<string, number>();
+  private readonly byToken = new Map<string, number>();
   constructor(private readonly cap: number) {}
 
-  take(agentId: string): boolean {
-    const count = this.held.get(agentId) ?? 0;
+  take(agentId: string, tokenKey: string): boolean {
+    const count = this.byAgent.get(agentId) ?? 0;
     if (count >= this.cap) return false;
-    this.held.set(agentId, count + 1);
+    this.byAgent.set(agentId, count + 1);
+    this.byToken.set(tokenKey, (this.byToken.get(tokenKey) ?? 0) + 1);
     return true;
   }
 
-  give(agentId: string): void {
-    const count = (this.held.get(agentId) ?? 1) - 1;
-    if (count <= 0) this.held.delete(agentId);
-    else this.held.set(agentId, count);
+  give(agentId: string, tokenKey: string): void {
+    decrement(this.byAgent, agentId);
+    decrement(this.byToken, tokenKey);
   }
+
+  full(tokenKey: string): boolean {
+    return (this.byToken.get(tokenKey) ?? 0) >= this.cap;
+  }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const count = (counts.get(key) ?? 1) - 1;
+  if (count <= 0) counts.delete(key);
+  else counts.set(key, count);
 }

@@ -22,7 +22,11 @@ describe('waiting polls per agent', () => {
     const held = [pollAs(app, fleet.agent.authorization, 30, 1).then((res) => res), pollAs(app, fleet.agent.authorization, 30, 1).then((res) => res)];
     await untilWaiting(baseline + 2);
 
+    // Refused before the agent guard: not a single query.
+    const queries = vi.spyOn(app.db.pool, 'query');
     const refused = await pollAs(app, fleet.agent.authorization, 30);
+    expect(queries).not.toHaveBeenCalled();
+    queries.mockRestore();
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('too_many_polls');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
