@@ -26,9 +26,13 @@ function tokenKey(req: Request): string {
 
 export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: ReturnType<typeof createAgentCommandService>; lifecycle: Lifecycle }) {
   // Registered before the route below, so it runs before its guard: a waiting poll beyond the
-  // agent's cap is refused without a database query (the guard would cost one per refusal).
-  api.router.get('/commands', (req, _res, next) => {
-    if (Number(req.query.wait) > 0 && deps.agentCommands.refusesWaitingPoll(tokenKey(req))) return next(tooManyPolls(deps.agentCommands.maxConcurrentPolls));
+  // agent's cap is refused without a database query (a burst of 1,000 polls from one agent
+  // costs four authentications, not 1,000). The slot is held until the response closes.
+  api.router.get('/commands', (req, res, next) => {
+    if (!(Number(req.query.wait) > 0)) return next();
+    const release = deps.agentCommands.admitWaitingPoll(tokenKey(req));
+    if (!release) return next(tooManyPolls(deps.agentCommands.maxConcurrentPolls));
+    res.once('close', release);
     next();
   });
 
@@ -45,10 +49,9 @@ export function mountAgentCommandRoutes(api: ApiRouter, deps: { agentCommands: R
         429: { description: 'too_many_polls: this agent already holds AGENT_MAX_CONCURRENT_POLLS waiting polls (Retry-After)' },
       },
     },
-    async (req, res) => {
+    async (_req, res) => {
       const { wait, limit } = res.locals.query;
-      const options = { waitSeconds: wait, limit, tokenKey: tokenKey(req) };
-      const commands = await deps.agentCommands.poll(currentAgent(res), options, wait > 0 ? waitSignal(res, deps.lifecycle) : deps.lifecycle.signal);
+      const commands = await deps.agentCommands.poll(currentAgent(res), { waitSeconds: wait, limit }, wait > 0 ? waitSignal(res, deps.lifecycle) : deps.lifecycle.signal);
       res.json({ commands: commands.map(presentDelivered) });
     },
   );

@@ -81,8 +81,6 @@ export function claimParams(agent: Pick<AgentPrincipal, 'id' | 'userId' | 'token
 export interface PollOptions {
   waitSeconds: number;
   limit: number;
-  /** SHA-256 of the poll's bearer token: the cap is also checked by it before authentication. */
-  tokenKey: string;
 }
 
 /** 429 for a waiting poll beyond the per-agent cap; Retry-After spread over 5–10 s so refused polls do not return in step. */
@@ -112,7 +110,8 @@ export interface AgentCommandDeps {
 export function createAgentCommandService(deps: AgentCommandDeps) {
   const { db, notifier } = deps;
 
-  const slots = new PollSlots(deps.maxConcurrentPolls);
+  /** Waiting polls admitted per bearer-token hash, in this process. */
+  const waiting = new Map<string, number>();
 
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
     const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
@@ -123,32 +122,38 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
    * Returns at once when work exists; otherwise waits up to `waitSeconds` for a NOTIFY meant for
    * this agent and checks again. `signal` (shutdown or the client going away) ends the wait with
    * nothing; once it has fired we never claim, so no command is handed to a closed socket. A
-   * waiting poll also ends with nothing when its agent is revoked. An agent already holding
-   * `maxConcurrentPolls` waiting polls here gets 429 too_many_polls before any query runs (a
-   * refused poll costs only its authentication; an agent whose old connection died silently
-   * still has the other slots, and the dead one is freed when its socket closes or its wait ends).
+   * waiting poll also ends with nothing when its agent is revoked. How many may wait at once is
+   * decided before authentication, by admitWaitingPoll().
    */
   async function poll(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
     if (options.waitSeconds === 0) {
       await deps.touchAgent(agent);
       return signal.aborted ? [] : claim(agent, options.limit);
     }
-    if (!slots.take(agent.id, options.tokenKey)) throw tooManyPolls(deps.maxConcurrentPolls);
-    try {
-      await deps.touchAgent(agent);
-      return await waitForWork(agent, options, signal);
-    } finally {
-      slots.give(agent.id, options.tokenKey);
-    }
+    await deps.touchAgent(agent);
+    return waitForWork(agent, options, signal);
   }
 
   /**
-   * Before authentication: true when the bearer token (its SHA-256, `tokenKey`) already holds
-   * every waiting-poll slot of its agent here, so a poll beyond the cap costs no query at all.
-   * Only a token that authenticated those polls can be full; any other goes on to the guard.
+   * The per-agent cap on waiting polls, applied before authentication so that a refusal costs
+   * no query: each bearer token (by its SHA-256) may have `maxConcurrentPolls` polls with
+   * `wait > 0` in this process, from admission until the response closes. An agent has one
+   * live token at a time (rotation revokes the old one and ends its polls), so this is the
+   * per-agent cap; an unknown token is admitted, and refused by the guard. Returns the release
+   * function, or undefined when the cap is reached (429 too_many_polls).
    */
-  function refusesWaitingPoll(tokenKey: string): boolean {
-    return slots.full(tokenKey);
+  function admitWaitingPoll(tokenKey: string): (() => void) | undefined {
+    const held = waiting.get(tokenKey) ?? 0;
+    if (held >= deps.maxConcurrentPolls) return undefined;
+    waiting.set(tokenKey, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (waiting.get(tokenKey) ?? 1) - 1;
+      if (left <= 0) waiting.delete(tokenKey);
+      else waiting.set(tokenKey, left);
+    };
   }
 
   async function waitForWork(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
@@ -207,7 +212,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
     }
   }
 
-  return { poll, refusesWaitingPoll, postResult, maxConcurrentPolls: deps.maxConcurrentPolls };
+  return { poll, admitWaitingPoll, postResult, maxConcurrentPolls: deps.maxConcurrentPolls };
 }
 
 /** Why RESULT_SQL matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */
@@ -252,34 +257,4 @@ function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): 
     signal.addEventListener('abort', aborted, { once: true });
     void wakeup.then(done);
   });
-}
-
-/** Per-agent counts of waiting polls in this process, capped; also counted per token, for the pre-auth check. */
-class PollSlots {
-  private readonly byAgent = new Map<string, number>();
-  private readonly byToken = new Map<string, number>();
-  constructor(private readonly cap: number) {}
-
-  take(agentId: string, tokenKey: string): boolean {
-    const count = this.byAgent.get(agentId) ?? 0;
-    if (count >= this.cap) return false;
-    this.byAgent.set(agentId, count + 1);
-    this.byToken.set(tokenKey, (this.byToken.get(tokenKey) ?? 0) + 1);
-    return true;
-  }
-
-  give(agentId: string, tokenKey: string): void {
-    decrement(this.byAgent, agentId);
-    decrement(this.byToken, tokenKey);
-  }
-
-  full(tokenKey: string): boolean {
-    return (this.byToken.get(tokenKey) ?? 0) >= this.cap;
-  }
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const count = (counts.get(key) ?? 1) - 1;
-  if (count <= 0) counts.delete(key);
-  else counts.set(key, count);
 }
