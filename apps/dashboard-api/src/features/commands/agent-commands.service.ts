@@ -4,11 +4,12 @@
 // owner, (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
 // (dongles.last_seen_agent_id / last_seen_at, set by the heartbeat). So a command goes to the
 // agent that can actually reach the dongle; if none can, it EXPIRES rather than being handed
-// to an agent that would have to fail it. The rule also holds for requests already waiting:
-// (d) the command was created under the dongle's current ownership (created_at >=
-// dongles.owned_since), and (e) the poll's token, its agent and the owner are still live, so a
-// release, a deletion, a token rotation or a suspension takes effect on polls started before it. Delivery is at most once (a REBOOT must not run
-// twice): a command marked DELIVERED whose response never reaches the agent TIMES OUT.
+// to an agent that would have to fail it. Also (d) the command was created under the dongle's
+// current ownership (created_at >= dongles.owned_since), and (e) the poll's token, its agent
+// and the owner are still live, checked by the statement itself, so a release, a deletion, a
+// token rotation or a suspension takes effect on polls that started before it. Delivery is at
+// most once (a REBOOT must not run twice): a command marked DELIVERED whose response never
+// reaches the agent TIMES OUT.
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
@@ -126,11 +127,8 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
    * decided before authentication, by admitWaitingPoll().
    */
   async function poll(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
-    if (options.waitSeconds === 0) {
-      await deps.touchAgent(agent);
-      return signal.aborted ? [] : claim(agent, options.limit);
-    }
     await deps.touchAgent(agent);
+    if (options.waitSeconds === 0) return signal.aborted ? [] : claim(agent, options.limit);
     return waitForWork(agent, options, signal);
   }
 
