@@ -86,4 +86,19 @@ describe('wake-ups', () => {
       spy.mockRestore();
     }
   });
+
+  it('a dongle that moves to another of the owner’s agents wakes that agent’s waiting poll with its queued commands', { timeout: 20_000 }, async () => {
+    const fleet = await createFleet(app, { agents: 2, dongles: 1 });
+    const [before, after] = fleet.agents;
+    const baseline = notifierOf(app).waiting;
+    const waiting = pollAs(app, after!.authorization, 30).then((res) => res);
+    await untilWaiting(baseline + 1);
+    // Queued while the first agent reports the dongle: that NOTIFY names the first agent.
+    const sent = await fleet.send(fleet.dongle.id, { type: 'PING' });
+    expect(before).toBeDefined();
+    const moved = await app.http.post('/api/agent/heartbeat').set('Authorization', after!.authorization).send({ version: '1.0.0', dongles: [{ deviceId: fleet.dongle.deviceId }] });
+    expect(moved.status).toBe(200);
+    // Delivered well before the poll's 30 s (the test's timeout is 20 s).
+    expect(ids(await waiting)).toEqual([sent.body.id]);
+  });
 });

@@ -15,6 +15,10 @@
 import type { Database } from '../../platform/database.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
+import { COMMANDS_CHANNEL, workFor } from '../commands/command-queue.ts';
+
+/** The command hand-out serves dongles reported within this window (agent-commands.service.ts). */
+const HAND_OUT_WINDOW_SECONDS = 5 * 60;
 
 export interface ReportedDongle {
   deviceId: string;
@@ -71,9 +75,14 @@ export async function recordDongleSightings(
     // Rows just inserted fail the throttle conditions (same agent, last_seen_at = now()), so
     // they are not written twice. The locking sub-select takes the row locks in device_id order
     // (no deadlock between agents reporting overlapping sets) and only on rows it will update.
-    await tx.$executeRaw`
+    // `reachable`: an active dongle of the agent's owner that this report makes claimable by
+    // this agent (it moved here, or its last report was outside the hand-out's 5 minutes).
+    const [sighted] = await tx.$queryRaw<Array<{ reachable: boolean }>>`
       WITH due AS (
-        SELECT d.id, r.firmware_version
+        SELECT d.id, r.firmware_version,
+               (d.owner_user_id = ${agent.userId}::uuid AND d.ownership_state = 'CLAIMED_ACTIVE'
+                AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid OR d.last_seen_at IS NULL
+                     OR d.last_seen_at <= now() - make_interval(secs => ${HAND_OUT_WINDOW_SECONDS}))) AS reachable
         FROM dongles d
         JOIN unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version) ON r.device_id = d.device_id
         WHERE (d.owner_user_id IS NULL OR d.owner_user_id = ${agent.userId}::uuid)
@@ -83,13 +92,19 @@ export async function recordDongleSightings(
                OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version))
         ORDER BY d.device_id
         FOR UPDATE OF d
+      ), updated AS (
+        UPDATE dongles d SET
+          last_seen_at = now(),
+          last_seen_agent_id = ${agent.id}::uuid,
+          firmware_version = COALESCE(due.firmware_version, d.firmware_version)
+        FROM due
+        WHERE d.id = due.id
+        RETURNING due.reachable
       )
-      UPDATE dongles d SET
-        last_seen_at = now(),
-        last_seen_agent_id = ${agent.id}::uuid,
-        firmware_version = COALESCE(due.firmware_version, d.firmware_version)
-      FROM due
-      WHERE d.id = due.id`;
+      SELECT COALESCE(bool_or(reachable), false) AS reachable FROM updated`;
+    // Commands queued while another agent (or none) reported the dongle are this agent's now:
+    // wake its waiting polls rather than leave them to their next round.
+    if (sighted?.reachable) await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${workFor(agent.id)})`;
     const ignored = Math.max(0, (discovery?.unknown ?? 0) - insertedIds.length);
     if (insertedIds.length > 0 || ignored > 0) {
       await recordAudit(tx, {
