@@ -6,6 +6,7 @@ import type { Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound, quotaExceeded } from '../../platform/errors.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
@@ -122,6 +123,7 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
   // Only the agent that reports the dongle can claim it (agent-commands.service.ts), so only its
   // polls wake. No reporting agent: nobody to wake; the command waits for one or expires.
   if (dongle.last_seen_agent_id) await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${workFor(dongle.last_seen_agent_id)})`;
+  fleetCounters.commandsCreated.inc({ type: command.type });
   return command;
 }
 
