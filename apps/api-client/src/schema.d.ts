@@ -943,7 +943,7 @@ export interface paths {
         };
         /**
          * Long-poll for commands
-         * @description Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown a waiting poll ends with an empty list.
+         * @description Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown, or when the agent is deleted, its token rotated or its owner suspended, a waiting poll ends with an empty list. An agent may hold a few waiting polls at once (AGENT_MAX_CONCURRENT_POLLS); one more is a 429.
          */
         get: operations["getAgentCommands"];
         put?: never;
@@ -2177,7 +2177,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
+            /** @description quota_exceeded: too many unused codes open */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -3067,7 +3075,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
+            /** @description quota_exceeded: too many unused codes open */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -4059,6 +4075,12 @@ export interface operations {
                             /** @enum {string} */
                             state: "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         }[];
+                        ignored?: {
+                            /** @constant */
+                            code: "quota_exceeded";
+                            count: number;
+                            message: string;
+                        };
                     };
                 };
             };
@@ -4461,7 +4483,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            429: components["responses"]["RateLimited"];
+            /** @description quota_exceeded: the dongle holds too many QUEUED commands, or you hold too many Idempotency-Keys */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -4797,7 +4827,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            429: components["responses"]["RateLimited"];
+            /** @description quota_exceeded: the dongle holds too many QUEUED commands, or you hold too many Idempotency-Keys */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -4973,6 +5011,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
+            /** @description too_many_polls: this agent already holds AGENT_MAX_CONCURRENT_POLLS waiting polls (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };

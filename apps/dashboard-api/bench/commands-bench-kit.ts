@@ -33,7 +33,7 @@ async function serve(databaseUrl: string, sessionSecret: string): Promise<void> 
   const { startServer } = await import('../src/server.ts');
   const { startBaselineServer } = await import('./baseline/server.ts');
   // Production settings except logging, which is off for both sides (the baseline logs nothing).
-  const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', EMAIL_SENDER_ENABLED: 'false', RATE_LIMIT_LOGIN_IP: '100000000/900', RATE_LIMIT_LOGIN_ACCOUNT: '100000000/900' });
+  const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', EMAIL_SENDER_ENABLED: 'false', RATE_LIMIT_LOGIN_IP: '100000000/900', RATE_LIMIT_LOGIN_ACCOUNT: '100000000/900', QUOTA_IDEMPOTENCY_KEYS_PER_USER: '100000000', QUOTA_QUEUED_COMMANDS_PER_DONGLE: '100000000' });
   const logger = createLogger({ level: 'silent' });
   const db = connectDatabase({ url: databaseUrl, poolMax: config.databasePoolMax, logger });
   const running = await startServer({ config, logger, db, sessionSecret }, { port: 0, host: '127.0.0.1' });

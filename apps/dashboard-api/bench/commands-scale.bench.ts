@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { applyMigrations } from '../src/db/migrator.ts';
-import { CLAIM_SQL, RESULT_SQL } from '../src/features/commands/agent-commands.service.ts';
+import { CLAIM_SQL, claimParams, RESULT_SQL } from '../src/features/commands/agent-commands.service.ts';
 import { EXPIRE_SQL, TIME_OUT_SQL } from '../src/features/commands/command-sweeper.ts';
 import { historyPageSql } from '../src/features/commands/commands.service.ts';
 import type { BenchContext } from './run.ts';
@@ -119,10 +119,10 @@ async function explainHotQueries(pool: pg.Pool, agent: SeededAgent, operatorId: 
   const [{ id: someCommand }] = (await pool.query(`SELECT id FROM commands WHERE dongle_id = $1 LIMIT 1`, [agent.dongleIds[0]])).rows;
   const history = historyPageSql(agent.organizationId, agent.dongleIds[0]!, { limit: 50 });
   const historyFiltered = historyPageSql(agent.organizationId, agent.dongleIds[0]!, { limit: 50, status: 'SUCCEEDED' });
-  const [{ token_hash: tokenHash }] = (await pool.query(`SELECT token_hash FROM agent_tokens WHERE agent_id = $1`, [agent.agentId])).rows;
+  const [{ token_hash: tokenHash, id: tokenId }] = (await pool.query(`SELECT token_hash, id FROM agent_tokens WHERE agent_id = $1`, [agent.agentId])).rows;
   return [
     await explain(pool, 'agent guard: token by hash', `SELECT id, revoked_at, agent_id FROM agent_tokens WHERE token_hash = $1 LIMIT 1`, [tokenHash]),
-    await explain(pool, 'hand-out (poll): CLAIM_SQL', CLAIM_SQL, [agent.agentId, agent.organizationId, 10]),
+    await explain(pool, 'hand-out (poll): CLAIM_SQL', CLAIM_SQL, claimParams({ id: agent.agentId, organizationId: agent.organizationId, tokenId }, 10)),
     await explain(pool, 'result post: RESULT_SQL', RESULT_SQL, [someCommand, agent.agentId, 'SUCCEEDED', '{}', null]),
     await explain(pool, 'command history page', history.text, history.values),
     await explain(pool, 'command history page, status filter', historyFiltered.text, historyFiltered.values),

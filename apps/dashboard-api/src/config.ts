@@ -69,6 +69,17 @@ const envSchema = z
     COMMAND_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
     /** How often the sweeper applies EXPIRED / TIMED_OUT to overdue commands. */
     COMMAND_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
+    /** Waiting long-polls one agent may hold at once on an instance; beyond it 429 too_many_polls. */
+    AGENT_MAX_CONCURRENT_POLLS: positiveInt.max(100).default(4),
+    // Per-account quotas (429 quota_exceeded beyond them).
+    /** Unclaimed dongles one agent may have put on record through heartbeats (unknown ids beyond it are ignored). */
+    QUOTA_UNCLAIMED_DONGLES_PER_AGENT: positiveInt.default(200),
+    /** Enrollment codes a user may hold unused and unexpired at once. */
+    QUOTA_OPEN_ENROLLMENT_CODES_PER_USER: positiveInt.default(10),
+    /** QUEUED commands one dongle may hold at once (operator commands; system ones are exempt). */
+    QUOTA_QUEUED_COMMANDS_PER_DONGLE: positiveInt.default(100),
+    /** Idempotency keys a user may hold (each kept 24 h). */
+    QUOTA_IDEMPOTENCY_KEYS_PER_USER: positiveInt.default(10_000),
     // Password hashing (§6): argon2id, never below m=19 MiB, t=2, p=1.
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (19 MiB)').default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(2, 'must be at least 2').default(2),
@@ -130,8 +141,18 @@ export interface Config {
   agentPollIntervalMs: number;
   claims: { pendingTimeoutMs: number; lapseIntervalMs: number };
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
+  /** Waiting long-polls one agent may hold at once per instance; beyond it 429 too_many_polls. */
+  agentMaxConcurrentPolls: number;
+  quotas: Quotas;
   rateLimits: RateLimits;
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number; maxConcurrent: number | undefined; maxQueued: number };
+}
+
+export interface Quotas {
+  unclaimedDonglesPerAgent: number;
+  openEnrollmentCodesPerUser: number;
+  queuedCommandsPerDongle: number;
+  idempotencyKeysPerUser: number;
 }
 
 export interface RateLimitSetting {
@@ -197,6 +218,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
     claims: Object.freeze({ pendingTimeoutMs: env.CLAIM_PENDING_TIMEOUT_MINUTES * 60_000, lapseIntervalMs: env.CLAIM_LAPSE_INTERVAL_MS }),
     commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),
+    agentMaxConcurrentPolls: env.AGENT_MAX_CONCURRENT_POLLS,
+    quotas: Object.freeze({
+      unclaimedDonglesPerAgent: env.QUOTA_UNCLAIMED_DONGLES_PER_AGENT,
+      openEnrollmentCodesPerUser: env.QUOTA_OPEN_ENROLLMENT_CODES_PER_USER,
+      queuedCommandsPerDongle: env.QUOTA_QUEUED_COMMANDS_PER_DONGLE,
+      idempotencyKeysPerUser: env.QUOTA_IDEMPOTENCY_KEYS_PER_USER,
+    }),
     passwordHashing: Object.freeze({
       memoryCost: env.ARGON2_MEMORY_KIB,
       timeCost: env.ARGON2_TIME_COST,

@@ -11,7 +11,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { CLAIM_SQL, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
+import { CLAIM_SQL, claimParams, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
 import { AGENT_AUTH_SQL, SESSION_USER_SQL } from '../../src/features/auth/guards.ts';
 import { INSERT_AUDIT, inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
 import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
@@ -55,7 +55,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (!match) throw new HttpError(401);
     const agent = (await pool.query({ name: 'agent-bearer-auth', text: AGENT_AUTH_SQL, values: [createHash('sha256').update(match[1]!).digest('hex')] })).rows[0];
     if (!agent) throw new HttpError(401);
-    return { id: agent.id as string, userId: agent.userId as string, organizationId: agent.organizationId as string };
+    return { id: agent.id as string, userId: agent.userId as string, organizationId: agent.organizationId as string, tokenId: agent.tokenId as string };
   }
 
   // express-session's cookie: "s:" + sid + "." + base64(HMAC-SHA256(sid)) without padding.
@@ -89,7 +89,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (req.method === 'GET' && path === '/agent/commands') {
       const agent = await agentFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 10);
-      const { rows } = await pool.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
+      const { rows } = await pool.query(CLAIM_SQL, claimParams(agent, limit));
       return send(res, 200, { commands: rows.map((r) => ({ id: r.id, dongleId: r.dongle_id, deviceId: r.device_id, type: r.type, payload: r.payload })) });
     }
     let match = /^\/agent\/commands\/([0-9a-f-]{36})\/result$/.exec(path);

@@ -30,5 +30,8 @@ export const preconditionFailed = (message: string) => new AppError(412, 'precon
 export const unprocessable = (message: string, details?: ErrorDetail[]) => new AppError(422, 'validation_failed', message, details);
 export const tooManyRequests = (retryAfterSeconds: number, message = 'Too many requests; try again later.') =>
   new AppError(429, 'rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+/** A per-account quota (config `quotas`) is used up; `quota` names which, for clients to branch on. */
+export const quotaExceeded = (quota: string, limit: number, message: string) =>
+  new AppError(429, 'quota_exceeded', message, [{ code: quota, message: `The limit is ${limit}.` }]);
 export const serviceUnavailable = (code: string, message: string, retryAfterSeconds?: number) =>
   new AppError(503, code, message, undefined, retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : undefined);

@@ -67,8 +67,9 @@ export async function createAgent(db: Database, userId: string, name = 'bench-pc
   const token = generateSecret();
   const agent = await db.prisma.agent.create({
     data: { userId, organizationId: organizationId ?? (await personalOrganizationId(db.prisma, userId)), name, hostname: `${name}.local`, os: 'linux', version: '1.0.0', lastSeenAt: new Date(), tokens: { create: { tokenHash: sha256Hex(token) } } },
+    include: { tokens: { select: { id: true } } },
   });
-  return { agent, token, authorization: `Bearer ${token}` };
+  return { agent, token, tokenId: agent.tokens[0]!.id, authorization: `Bearer ${token}` };
 }
 
 export async function createDongle(

@@ -27,7 +27,13 @@ export function mountAgentRoutes(api: ApiRouter, deps: { agents: AgentsService }
 
   api.post(
     '/enrollment-codes',
-    { summary: 'Create a one-time agent enrollment code (10 minutes)', tags, auth: 'verified', permission: 'agents.manage', responses: { 201: { description: 'The code, shown once', schema: enrollmentCodeView } } },
+    {
+      summary: 'Create a one-time agent enrollment code (10 minutes)',
+      tags,
+      auth: 'verified',
+      permission: 'agents.manage',
+      responses: { 201: { description: 'The code, shown once', schema: enrollmentCodeView }, 429: { description: 'quota_exceeded: too many unused codes open' } },
+    },
     async (req, res) => {
       res.status(201).json(await agents.createEnrollmentCode(currentScope(res), requestContext(req)));
     },

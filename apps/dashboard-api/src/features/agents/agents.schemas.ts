@@ -58,6 +58,8 @@ export const heartbeatView = z.object({
   pollIntervalSeconds: z.number().int(),
   /** Reported dongles owned by this agent's user, with the state the agent should act on. */
   dongles: z.array(z.object({ deviceId: z.string(), state: z.enum(['CLAIM_PENDING', 'CLAIMED_ACTIVE', 'RELEASE_PENDING']) })),
+  /** Present when unknown dongles were not recorded because the agent's discovery quota is used up. */
+  ignored: z.object({ code: z.literal('quota_exceeded'), count: z.number().int(), message: z.string() }).optional(),
 });
 
 export const rotatedTokenView = z.object({ token: z.string() });

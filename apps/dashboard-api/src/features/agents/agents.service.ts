@@ -4,11 +4,12 @@
 import type { Config } from '../../config.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
-import { badRequest, notFound, unauthorized } from '../../platform/errors.ts';
+import { badRequest, notFound, quotaExceeded, unauthorized } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
+import { endWaitingPolls } from '../commands/command-queue.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-sightings.ts';
 import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
@@ -19,7 +20,7 @@ export const ENROLLMENT_CODE_TTL_MS = 10 * 60_000;
 
 export type AgentsService = ReturnType<typeof createAgentsService>;
 
-export function createAgentsService(deps: { db: Database; config: Pick<Config, 'agentPollIntervalMs'> }) {
+export function createAgentsService(deps: { db: Database; config: Pick<Config, 'agentPollIntervalMs' | 'quotas'> }) {
   const { prisma } = deps.db;
   const pollIntervalMs = deps.config.agentPollIntervalMs;
   const present = (agent: Parameters<typeof presentAgent>[0]) => presentAgent(agent, pollIntervalMs);
@@ -34,11 +35,19 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
   }
 
   return {
+    /** 429 quota_exceeded when the user already holds QUOTA_OPEN_ENROLLMENT_CODES_PER_USER unused, unexpired codes. */
     async createEnrollmentCode(scope: OrgScope, context: RequestContext) {
       const user = { id: scope.userId };
       const code = generateSecret();
       const expiresAt = new Date(Date.now() + ENROLLMENT_CODE_TTL_MS);
+      const limit = deps.config.quotas.openEnrollmentCodesPerUser;
       await prisma.$transaction(async (tx) => {
+        // Serializes one user's code creations, so two at once cannot both take the last slot.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`enrollment-codes:${user.id}`}, 0))`;
+        const open = await tx.agentEnrollmentCode.count({ where: { userId: user.id, usedAt: null, expiresAt: { gt: new Date() } } });
+        if (open >= limit) {
+          throw quotaExceeded('open_enrollment_codes_per_user', limit, `You already have ${open} unused enrollment codes; use one or wait for them to expire (10 minutes).`);
+        }
         const row = await tx.agentEnrollmentCode.create({ data: { userId: user.id, organizationId: scope.orgId, codeHash: sha256Hex(code), expiresAt } });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'agent.enrollment_code.create', targetType: 'agent_enrollment_code', targetId: row.id, details: { expiresAt: expiresAt.toISOString() }, context });
       });
@@ -88,8 +97,19 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
     async heartbeat(agent: AgentPrincipal, input: HeartbeatBody, context: RequestContext) {
       await touchAgentLastSeen(prisma, agent, { pollIntervalMs, version: input.version });
       const reported: ReportedDongle[] = input.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion ?? null }));
-      const owned = await recordDongleSightings(prisma, agent, reported, { throttleMs: lastSeenThrottleMs(pollIntervalMs), context });
-      return { pollIntervalSeconds: Math.round(pollIntervalMs / 1000), dongles: owned };
+      const limit = deps.config.quotas.unclaimedDonglesPerAgent;
+      const sightings = await recordDongleSightings(prisma, agent, reported, { throttleMs: lastSeenThrottleMs(pollIntervalMs), unclaimedLimit: limit, context });
+      const view = { pollIntervalSeconds: Math.round(pollIntervalMs / 1000), dongles: sightings.owned };
+      if (sightings.ignored === 0) return view;
+      // Not a 429: refusing the heartbeat would take this agent's own dongles offline.
+      return {
+        ...view,
+        ignored: {
+          code: 'quota_exceeded',
+          count: sightings.ignored,
+          message: `${sightings.ignored} unknown dongle(s) were not recorded: this agent already reports ${limit} unclaimed dongles (QUOTA_UNCLAIMED_DONGLES_PER_AGENT).`,
+        },
+      };
     },
 
     /** The old token dies in the same transaction that creates the new one. */
@@ -100,6 +120,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
         // Two concurrent rotations with the same token: only the first gets a new one.
         if (revoked.count !== 1) throw unauthorized('A valid agent bearer token is required.');
         const created = await tx.agentToken.create({ data: { agentId: agent.id, tokenHash: sha256Hex(token) } });
+        await endWaitingPolls(tx, [agent.id]);
         await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'agent.token.rotate', targetType: 'agent', targetId: agent.id, details: { rotatedFrom: agent.tokenId, rotatedTo: created.id }, context });
       });
       return { token };
@@ -133,6 +154,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
         const now = new Date();
         await tx.agent.update({ where: { id }, data: { revokedAt: now } });
         const tokens = await tx.agentToken.updateMany({ where: { agentId: id, revokedAt: null }, data: { revokedAt: now } });
+        await endWaitingPolls(tx, [id]);
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'agent.delete', targetType: 'agent', targetId: id, details: { revokedCount: tokens.count }, context });
       });
     },

@@ -172,7 +172,11 @@ describe('heartbeat', () => {
     const agent = await app.db.prisma.agent.findUniqueOrThrow({ where: { id: agentId } });
     expect(agent.version).toBe('1.3.0');
     expect(agent.lastSeenAt).not.toBeNull();
-    expect(await app.db.prisma.auditLog.count({ where: { action: 'dongle.discover', targetId: { in: dongles.map((d) => d.id) } } })).toBe(2);
+    // One audit row for the heartbeat, listing what it discovered (not one row per dongle).
+    const discovered = await app.db.prisma.auditLog.findMany({ where: { action: 'dongle.discover', actorId: agentId } });
+    expect(discovered).toHaveLength(1);
+    expect(discovered[0]).toMatchObject({ targetType: 'agent', targetId: agentId });
+    expect(discovered[0]!.details).toMatchObject({ count: 2, deviceIds: [a, b].sort(), dongleIds: dongles.map((d) => d.id), ignored: 0 });
   });
 
   it('writes nothing when nothing changed and last seen is recent', async () => {

@@ -4,21 +4,28 @@
 // organization (and were queued in it), (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
 // (dongles.last_seen_agent_id / last_seen_at, set by the heartbeat). So a command goes to the
 // agent that can actually reach the dongle; if none can, it EXPIRES rather than being handed
-// to an agent that would have to fail it. Delivery is at most once (a REBOOT must not run
-// twice): a command marked DELIVERED whose response never reaches the agent TIMES OUT.
+// to an agent that would have to fail it. Also (d) the command was created under the dongle's
+// current ownership (created_at >= dongles.owned_since), and (e) the poll's token, its agent
+// (still of that organization) and the user who enrolled it are still live, checked by the statement itself, so a release, a deletion, a
+// token rotation or a suspension takes effect on polls that started before it. Delivery is at
+// most once (a REBOOT must not run twice): a command marked DELIVERED whose response never
+// reaches the agent TIMES OUT.
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { conflict, notFound } from '../../platform/errors.ts';
+import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
-import type { CommandNotifier } from './command-notifier.ts';
+import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
+
+/** Retry-After of a poll refused for the per-agent cap. */
+const POLL_RETRY_AFTER_SECONDS = 5;
 
 /** How recently an agent must have reported a dongle to be handed its commands. */
 const DONGLE_REPORT_WINDOW = '5 minutes';
@@ -26,7 +33,9 @@ const DONGLE_REPORT_WINDOW = '5 minutes';
 /**
  * One statement: pick the next commands with row locks, skipping rows another poll holds, and
  * mark them DELIVERED. With nothing pending it matches no row, takes no lock and writes nothing.
- * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle.
+ * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle; the
+ * liveness check is uncorrelated, so it runs once per statement (three primary-key lookups).
+ * Parameters: see claimParams().
  */
 export const CLAIM_SQL = `
 WITH picked AS (
@@ -40,6 +49,10 @@ WITH picked AS (
      AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
      AND q.status = 'QUEUED'
      AND q.expires_at > now()
+     AND q.created_at >= d.owned_since
+     AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
+                  WHERE t.id = $4 AND a.id = $1 AND a.organization_id = $2
+                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active')
    ORDER BY q.created_at, q.id
    LIMIT $3
    FOR UPDATE OF q SKIP LOCKED
@@ -63,6 +76,22 @@ UPDATE commands
    AND delivered_at + make_interval(secs => timeout_seconds) > now()
 RETURNING *`;
 
+/** CLAIM_SQL's parameters, in order: the agent, its organization, the batch size, the poll's token. */
+export function claimParams(agent: Pick<AgentPrincipal, 'id' | 'organizationId' | 'tokenId'>, limit: number): unknown[] {
+  return [agent.id, agent.organizationId, limit, agent.tokenId];
+}
+
+export interface PollOptions {
+  waitSeconds: number;
+  limit: number;
+}
+
+/** 429 for a waiting poll beyond the per-agent cap; Retry-After spread over 5–10 s so refused polls do not return in step. */
+export function tooManyPolls(cap: number): AppError {
+  const retryAfter = POLL_RETRY_AFTER_SECONDS + Math.floor(Math.random() * (POLL_RETRY_AFTER_SECONDS + 1));
+  return new AppError(429, 'too_many_polls', `This agent already has ${cap} polls waiting; wait for one to return.`, undefined, { 'Retry-After': String(retryAfter) });
+}
+
 export type DeliveredCommand = Command & { deviceId: string };
 
 export interface ResultInput {
@@ -75,6 +104,8 @@ export interface AgentCommandDeps {
   db: Database;
   notifier: CommandNotifier;
   logger: Logger;
+  /** Waiting polls one agent may hold at once in this process; beyond it, 429 too_many_polls. */
+  maxConcurrentPolls: number;
   /** Throttled agents.last_seen_at update; a poll with nothing pending must not write. */
   touchAgent(agent: AgentPrincipal): Promise<void>;
 }
@@ -82,38 +113,71 @@ export interface AgentCommandDeps {
 export function createAgentCommandService(deps: AgentCommandDeps) {
   const { db, notifier } = deps;
 
+  /** Waiting polls admitted per bearer-token hash, in this process. */
+  const waiting = new Map<string, number>();
+
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
+    const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
     for (const row of rows as CommandRow[]) fleetCounters.commandsDelivered.inc({ type: row.type });
     return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
   }
 
   /**
-   * Returns at once when work exists; otherwise waits up to `waitSeconds` for a NOTIFY about the
-   * owner's dongles and checks again. `signal` (shutdown or the client going away) ends the wait
-   * with nothing; once it has fired we never claim, so no command is handed to a closed socket.
+   * Returns at once when work exists; otherwise waits up to `waitSeconds` for a NOTIFY meant for
+   * this agent and checks again. `signal` (shutdown or the client going away) ends the wait with
+   * nothing; once it has fired we never claim, so no command is handed to a closed socket. A
+   * waiting poll also ends with nothing when its agent is revoked. How many may wait at once is
+   * decided before authentication, by admitWaitingPoll().
    */
-  async function poll(agent: AgentPrincipal, options: { waitSeconds: number; limit: number }, signal: AbortSignal): Promise<DeliveredCommand[]> {
+  async function poll(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
     await deps.touchAgent(agent);
+    if (options.waitSeconds === 0) return signal.aborted ? [] : claim(agent, options.limit);
+    return waitForWork(agent, options, signal);
+  }
+
+  /**
+   * The per-agent cap on waiting polls, applied before authentication so that a refusal costs
+   * no query: each bearer token (by its SHA-256) may have `maxConcurrentPolls` polls with
+   * `wait > 0` in this process, from admission until the response closes. An agent has one
+   * live token at a time (rotation revokes the old one and ends its polls), so this is the
+   * per-agent cap; an unknown token is admitted, and refused by the guard. Returns the release
+   * function, or undefined when the cap is reached (429 too_many_polls).
+   */
+  function admitWaitingPoll(tokenKey: string): (() => void) | undefined {
+    const held = waiting.get(tokenKey) ?? 0;
+    if (held >= deps.maxConcurrentPolls) return undefined;
+    waiting.set(tokenKey, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (waiting.get(tokenKey) ?? 1) - 1;
+      if (left <= 0) waiting.delete(tokenKey);
+      else waiting.set(tokenKey, left);
+    };
+  }
+
+  async function waitForWork(agent: AgentPrincipal, options: PollOptions, signal: AbortSignal): Promise<DeliveredCommand[]> {
     const deadline = Date.now() + options.waitSeconds * 1_000;
     for (;;) {
       if (signal.aborted) return [];
       // Register before checking: a NOTIFY between the check and the wait is not lost.
-      const wakeup = options.waitSeconds > 0 ? notifier.wait(agent.organizationId) : undefined;
+      const wakeup = notifier.wait(agent.id);
       let commands: DeliveredCommand[];
       try {
         commands = await claim(agent, options.limit);
       } catch (error) {
-        wakeup?.cancel();
+        wakeup.cancel();
         throw error;
       }
       const remaining = deadline - Date.now();
-      if (commands.length > 0 || !wakeup || remaining <= 0 || signal.aborted) {
-        wakeup?.cancel();
+      if (commands.length > 0 || remaining <= 0 || signal.aborted) {
+        wakeup.cancel();
         return commands;
       }
-      await waitFor(wakeup.promise, Math.min(remaining, notifier.recheckMs()), signal);
+      const reason = await waitFor(wakeup.promise, Math.min(remaining, notifier.recheckMs()), signal);
       wakeup.cancel();
+      if (reason === 'revoked') return [];
     }
   }
 
@@ -150,7 +214,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
     }
   }
 
-  return { poll, postResult };
+  return { poll, admitWaitingPoll, postResult, maxConcurrentPolls: deps.maxConcurrentPolls };
 }
 
 /** Why RESULT_SQL matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */
@@ -183,15 +247,16 @@ async function markConfigApplied(client: pg.PoolClient, command: Command): Promi
   );
 }
 
-function waitFor(wakeup: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
+function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): Promise<WakeReason | 'timeout'> {
   return new Promise((resolve) => {
-    const done = () => {
+    const done = (reason: WakeReason | 'timeout') => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+      signal.removeEventListener('abort', aborted);
+      resolve(reason);
     };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener('abort', done, { once: true });
+    const aborted = () => done('timeout');
+    const timer = setTimeout(aborted, Math.max(0, ms));
+    signal.addEventListener('abort', aborted, { once: true });
     void wakeup.then(done);
   });
 }

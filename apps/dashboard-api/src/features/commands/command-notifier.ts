@@ -1,20 +1,25 @@
 // Wakes waiting long-polls when a command is queued, on every instance.
 //
 // One dedicated pg connection per app instance LISTENs on COMMANDS_CHANNEL (a pooled connection
-// cannot hold a LISTEN: it goes back to the pool). Each NOTIFY carries the dongle's organization id
-// and wakes, in process, every poll of that organization's agents; they re-run the hand-out query,
-// which decides who gets what. If the connection is lost we reconnect with backoff and wake
-// everyone, because notifications sent meanwhile are gone. While disconnected, waiters also
-// re-check on a short timer (see `recheckMs`), so a lost listener delays work, never loses it.
+// cannot hold a LISTEN: it goes back to the pool). Each NOTIFY names one agent: `work:<id>`
+// (a command it can claim was queued: only that agent's polls wake and re-run the hand-out
+// query, never every poll of the owner) or `revoked:<id>` (the agent was deleted, its token
+// rotated or its owner suspended: its waiting polls end with nothing). If the connection is
+// lost we reconnect with backoff and wake everyone, because notifications sent meanwhile are
+// gone. While disconnected, waiters also re-check on a short timer (see `recheckMs`), so a lost
+// listener delays work, never loses it.
 import pg from 'pg';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { COMMANDS_CHANNEL } from './command-queue.ts';
 
+/** Why a waiter woke: new work (or a reconnect/shutdown: re-check), or its agent was revoked. */
+export type WakeReason = 'work' | 'revoked';
+
 export interface Wakeup {
-  /** Resolves when a relevant NOTIFY arrives, the listener reconnects, or on shutdown. */
-  promise: Promise<void>;
+  /** Resolves when a NOTIFY for this agent arrives, the listener reconnects, or on shutdown. */
+  promise: Promise<WakeReason>;
   cancel(): void;
 }
 
@@ -28,7 +33,7 @@ export interface CommandNotifierOptions {
 
 export class CommandNotifier implements BackgroundWorker {
   readonly name = 'command-notifier';
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(reason: WakeReason) => void>>();
   private client: pg.Client | undefined;
   private connected = false;
   private stopped = false;
@@ -62,19 +67,25 @@ export class CommandNotifier implements BackgroundWorker {
     await client?.end().catch(() => undefined);
   }
 
-  /** Registers interest in commands for the dongles of organization `userId`. Register before checking, to miss nothing. */
-  wait(userId: string): Wakeup {
-    let wake!: () => void;
-    const promise = new Promise<void>((resolve) => (wake = resolve));
-    let set = this.waiters.get(userId);
-    if (!set) this.waiters.set(userId, (set = new Set()));
+  /** Registers interest in commands `agentId` can claim. Register before checking, to miss nothing. */
+  wait(agentId: string): Wakeup {
+    let wake!: (reason: WakeReason) => void;
+    const promise = new Promise<WakeReason>((resolve) => (wake = resolve));
+    let set = this.waiters.get(agentId);
+    if (!set) this.waiters.set(agentId, (set = new Set()));
     set.add(wake);
     const cancel = () => {
-      const current = this.waiters.get(userId);
+      const current = this.waiters.get(agentId);
       current?.delete(wake);
-      if (current?.size === 0) this.waiters.delete(userId);
+      if (current?.size === 0) this.waiters.delete(agentId);
     };
-    return { promise: promise.then(cancel), cancel };
+    return {
+      promise: promise.then((reason) => {
+        cancel();
+        return reason;
+      }),
+      cancel,
+    };
   }
 
   /** Number of polls waiting in this process (tests and metrics). */
@@ -89,17 +100,23 @@ export class CommandNotifier implements BackgroundWorker {
     return this.connected ? this.pid : undefined;
   }
 
-  private wakeUser(userId: string): void {
-    const set = this.waiters.get(userId);
+  private wakeAgent(agentId: string, reason: WakeReason): void {
+    const set = this.waiters.get(agentId);
     if (!set) return;
-    this.waiters.delete(userId);
-    for (const wake of set) wake();
+    this.waiters.delete(agentId);
+    for (const wake of set) wake(reason);
   }
 
   private wakeAll(): void {
     const all = [...this.waiters.values()];
     this.waiters.clear();
-    for (const set of all) for (const wake of set) wake();
+    for (const set of all) for (const wake of set) wake('work');
+  }
+
+  private onNotification(payload: string): void {
+    const colon = payload.indexOf(':');
+    const kind = payload.slice(0, colon);
+    if (kind === 'work' || kind === 'revoked') this.wakeAgent(payload.slice(colon + 1), kind);
   }
 
   private connect(): Promise<void> {
@@ -123,7 +140,7 @@ export class CommandNotifier implements BackgroundWorker {
       client.on('error', onLost);
       client.on('end', () => onLost());
       client.on('notification', (message) => {
-        if (message.channel === COMMANDS_CHANNEL && message.payload) this.wakeUser(message.payload);
+        if (message.channel === COMMANDS_CHANNEL && message.payload) this.onNotification(message.payload);
       });
       try {
         await client.connect();

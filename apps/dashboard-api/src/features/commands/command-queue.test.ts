@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDongle, createUser } from '../../../test/support/factories.ts';
+import { createAgent, createDongle, createUser } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { personalOrganizationId } from '../organizations/personal.ts';
 import { COMMANDS_CHANNEL, enqueueCommand } from './command-queue.ts';
@@ -12,9 +12,10 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 describe('enqueueCommand', () => {
-  it('queues a command with its expiry, audits it and notifies the owner at commit', async () => {
+  it('queues a command with its expiry, audits it and notifies the agent that reports the dongle at commit', async () => {
     const user = await createUser(app.db);
-    const dongle = await createDongle(app.db, { ownerUserId: user.id });
+    const { agent } = await createAgent(app.db, user.id);
+    const dongle = await createDongle(app.db, { ownerUserId: user.id, lastSeenAgentId: agent.id });
     const listener = new pg.Client({ connectionString: app.db.url });
     await listener.connect();
     const heard: string[] = [];
@@ -30,8 +31,8 @@ describe('enqueueCommand', () => {
       expect(ttl).toBeCloseTo(120, 0);
       const audit = await app.db.prisma.auditLog.findFirst({ where: { targetId: command.id, action: 'command.create' } });
       expect(audit?.actorType).toBe('system');
-      // Wakes the pollers of the dongle's organization.
-      await expect.poll(() => heard).toContain(await personalOrganizationId(app.db.prisma, user.id));
+      await expect.poll(() => heard).toContain(`work:${agent.id}`);
+      expect(heard).not.toContain(user.id);
     } finally {
       await listener.end();
     }

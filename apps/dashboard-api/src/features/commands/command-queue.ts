@@ -5,15 +5,18 @@
 import type { Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
-import { conflict, notFound } from '../../platform/errors.ts';
+import { conflict, notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
 export type { Command };
 
-/** LISTEN/NOTIFY channel; the payload is the dongle's organization id (see command-notifier.ts). */
+/** LISTEN/NOTIFY channel; the payload names the agent to wake (see command-notifier.ts). */
 export const COMMANDS_CHANNEL = 'fleet_commands';
+
+/** NOTIFY payload for new work an agent can claim (`revoked:<id>`: see endWaitingPolls). */
+export const workFor = (agentId: string) => `work:${agentId}`;
 const DEFAULT_TIMEOUT_SECONDS = 30;
 
 export interface EnqueueInput {
@@ -31,6 +34,8 @@ export interface EnqueueInput {
   idempotencyKey?: string;
   /** For the audit row. */
   context?: RequestContext;
+  /** Most QUEUED commands the dongle may hold (quota); unset for commands the system makes. */
+  queuedLimit?: number;
 }
 
 export interface CommandRow {
@@ -77,20 +82,31 @@ export function commandFromRow(row: CommandRow): Command {
 }
 
 /**
- * Inserts a QUEUED command for a CLAIMED_ACTIVE dongle and wakes the owner's pollers at commit.
- * 404 when the dongle does not exist or is not the sending organization's;
- * 409 `dongle_not_active` when it is not CLAIMED_ACTIVE. The payload is validated for its type.
+ * Inserts a QUEUED command for a CLAIMED_ACTIVE dongle, in the dongle's organization, and wakes
+ * the agent that reports it at commit. 404 when the dongle does not exist or is not the sending
+ * organization's; 409 `dongle_not_active` when it is not CLAIMED_ACTIVE; 429 `quota_exceeded`
+ * when the dongle already holds `queuedLimit` QUEUED commands. The payload is validated for its type.
  */
 export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Command> {
   const payload = parsePayload(input.type, input.payload);
   const ttl = Math.min(Math.max(1, Math.trunc(input.ttlSeconds ?? TTL_DEFAULT_SECONDS)), TTL_MAX_SECONDS);
   const timeout = Math.max(1, Math.trunc(input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS));
 
-  const [dongle] = await tx.$queryRaw<{ owner_user_id: string | null; organization_id: string | null; ownership_state: string }[]>`
-    SELECT owner_user_id, organization_id::text AS organization_id, ownership_state FROM dongles WHERE id = ${input.dongleId}::uuid`;
+  // Locked until commit: a release (FOR UPDATE) waits for this insert and then cancels it, or
+  // runs first and we see it; and two sends to one dongle count its queue one after the other.
+  const [dongle] = await tx.$queryRaw<{ owner_user_id: string | null; organization_id: string | null; ownership_state: string; last_seen_agent_id: string | null }[]>`
+    SELECT owner_user_id, organization_id::text AS organization_id, ownership_state, last_seen_agent_id
+      FROM dongles WHERE id = ${input.dongleId}::uuid FOR NO KEY UPDATE`;
   if (!dongle || (input.organizationId !== undefined && dongle.organization_id !== input.organizationId)) throw notFound('Dongle');
   if (dongle.ownership_state !== 'CLAIMED_ACTIVE' || !dongle.owner_user_id) {
     throw conflict('dongle_not_active', 'Commands can only be sent to a dongle in CLAIMED_ACTIVE.');
+  }
+  if (input.queuedLimit !== undefined) {
+    const [{ queued }] = (await tx.$queryRaw<{ queued: number }[]>`
+      SELECT count(*)::int AS queued FROM commands WHERE dongle_id = ${input.dongleId}::uuid AND status = 'QUEUED' AND expires_at > now()`) as [{ queued: number }];
+    if (queued >= input.queuedLimit) {
+      throw quotaExceeded('queued_commands_per_dongle', input.queuedLimit, `This dongle already has ${queued} queued commands; wait for them to be delivered or cancel some.`);
+    }
   }
 
   // expires_at from the database clock: the sweeper and the hand-out compare with now() there.
@@ -109,7 +125,56 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     details: { dongleId: command.dongleId, type: command.type, ttlSeconds: ttl },
     context: input.context,
   });
-  await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${dongle.organization_id})`;
+  // Only the agent that reports the dongle can claim it (agent-commands.service.ts), so only its
+  // polls wake. No reporting agent: nobody to wake; the command waits for one or expires.
+  if (dongle.last_seen_agent_id) await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${workFor(dongle.last_seen_agent_id)})`;
   fleetCounters.commandsCreated.inc({ type: command.type });
   return command;
+}
+
+/**
+ * Ends, at commit, the waiting long-polls of agents whose access was just revoked (deleted,
+ * token rotated, owner suspended). The hand-out already refuses them; this only stops them
+ * from idling until their wait runs out.
+ */
+export async function endWaitingPolls(tx: Tx, agentIds: string[]): Promise<void> {
+  if (agentIds.length === 0) return;
+  await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, 'revoked:' || id) FROM unnest(${agentIds}::text[]) AS id`;
+}
+
+export type OwnershipEnd = 'dongle_released' | 'dongle_force_released' | 'claim_lapsed';
+
+const OWNERSHIP_END_TEXT: Record<OwnershipEnd, string> = {
+  dongle_released: 'cancelled: the dongle was released',
+  dongle_force_released: 'cancelled: an administrator force-released the dongle',
+  claim_lapsed: 'cancelled: the claim on the dongle lapsed',
+};
+
+/**
+ * Cancels every QUEUED command of `dongleIds`, one audit row each (action command.cancel, with
+ * the reason). Every transition that ends an ownership calls it inside its own transaction: a
+ * command never outlives the ownership it was created under (the hand-out also refuses one
+ * created before dongles.owned_since, whatever path left it behind).
+ */
+export async function cancelQueuedCommands(
+  tx: Tx,
+  dongleIds: string[],
+  audit: { actor: Actor; reason: OwnershipEnd; context?: RequestContext },
+): Promise<number> {
+  if (dongleIds.length === 0) return 0;
+  const cancelled = await tx.$queryRaw<{ id: string; dongle_id: string; type: string }[]>`
+    UPDATE commands SET status = 'CANCELLED', error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
+     WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND status = 'QUEUED'
+    RETURNING id::text AS id, dongle_id::text AS dongle_id, type::text AS type`;
+  for (const row of cancelled) {
+    await recordAudit(tx, {
+      actor: audit.actor,
+      action: 'command.cancel',
+      targetType: 'command',
+      targetId: row.id,
+      details: { dongleId: row.dongle_id, type: row.type, reason: audit.reason },
+      context: audit.context,
+    });
+  }
+  return cancelled.length;
 }

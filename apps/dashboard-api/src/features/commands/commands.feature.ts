@@ -31,17 +31,21 @@ export function setupCommands(deps: CommandsFeatureDeps) {
   lifecycle.addWorker(createCommandSweeper({ db, logger, intervalMs: config.commands.sweepIntervalMs }));
   lifecycle.addWorker(createIdempotencyPruner({ db, logger }));
 
-  const commands = createCommandService({ db, timeoutSeconds: config.commands.timeoutSeconds });
+  const commands = createCommandService({ db, timeoutSeconds: config.commands.timeoutSeconds, queuedLimit: config.quotas.queuedCommandsPerDongle });
   const agentCommands = createAgentCommandService({
     db,
     notifier,
     logger,
+    maxConcurrentPolls: config.agentMaxConcurrentPolls,
     touchAgent: async (agent) => {
       await touchAgentLastSeen(db.prisma, agent, { pollIntervalMs: config.agentPollIntervalMs });
     },
   });
   for (const prefix of deps.prefixes) {
-    mountCommandRoutes({ dongles: deps.mount(`${prefix}/dongles`), commands: deps.mount(`${prefix}/commands`) }, { commands, db, logger });
+    mountCommandRoutes(
+      { dongles: deps.mount(`${prefix}/dongles`), commands: deps.mount(`${prefix}/commands`) },
+      { commands, db, logger, idempotencyKeysPerUser: config.quotas.idempotencyKeysPerUser },
+    );
   }
   mountAgentCommandRoutes(deps.mount('/agent'), { agentCommands, lifecycle });
   return { commands, agentCommands, notifier };

@@ -10,7 +10,7 @@ import { commandPage, commandView, presentCommand } from './command.presenter.ts
 import { createCommandBody, idParams, listQuery } from './commands.schemas.ts';
 import type { CommandService } from './commands.service.ts';
 
-export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiRouter }, deps: { commands: CommandService; db: Database; logger: Logger }) {
+export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiRouter }, deps: { commands: CommandService; db: Database; logger: Logger; idempotencyKeysPerUser: number }) {
   const { commands } = deps;
 
   routers.dongles.post(
@@ -29,9 +29,11 @@ export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiR
         404: { description: 'No such dongle in the organization' },
         409: { description: 'dongle_not_active, or idempotency_request_in_flight' },
         422: { description: 'Invalid type or payload (details name the field), or idempotency_key_reused' },
+        429: { description: 'quota_exceeded: the dongle holds too many QUEUED commands, or you hold too many Idempotency-Keys' },
       },
     },
-    idempotency(deps.db, { operation: 'POST /api/dongles/:id/commands', logger: deps.logger }),
+    // The only keyed operation, so the per-caller bound is the per-user quota.
+    idempotency(deps.db, { operation: 'POST /api/dongles/:id/commands', logger: deps.logger, maxKeysPerCaller: deps.idempotencyKeysPerUser }),
     async (req, res) => {
       const command = await commands.create(currentScope(res), res.locals.params.id, res.locals.body, {
         idempotencyKey: res.locals.idempotencyKey,

@@ -21,6 +21,8 @@ export interface CommandServiceDeps {
   db: Database;
   /** Execution timeout given to new commands (COMMAND_TIMEOUT_SECONDS). */
   timeoutSeconds: number;
+  /** QUEUED commands one dongle may hold (QUOTA_QUEUED_COMMANDS_PER_DONGLE). */
+  queuedLimit: number;
 }
 
 export interface ListOptions {
@@ -90,6 +92,7 @@ export function createCommandService(deps: CommandServiceDeps) {
         timeoutSeconds: deps.timeoutSeconds,
         idempotencyKey: key,
         context: options.context,
+        queuedLimit: deps.queuedLimit,
       });
     });
   }

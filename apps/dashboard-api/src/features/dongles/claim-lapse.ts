@@ -2,12 +2,14 @@
 // and nobody else can claim it; without a deadline, an agent that reported someone else's device
 // id (dongles cannot prove who holds them) or an agent that vanished mid-exchange would block the
 // dongle until an admin force-released it. After CLAIM_PENDING_TIMEOUT_MINUTES in that state it
-// returns to UNCLAIMED, any token issued for it is destroyed, and the lapse is audited — all in
-// one transaction. Safe on several instances: rows are taken with SKIP LOCKED and re-checked.
+// returns to UNCLAIMED, any token issued for it is destroyed, any command still queued for it is
+// cancelled, and the lapse is audited — all in one transaction. Safe on several instances: rows
+// are taken with SKIP LOCKED and re-checked.
 import type { Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
+import { cancelQueuedCommands } from '../commands/command-queue.ts';
 
 const BATCH = 200;
 
@@ -32,6 +34,7 @@ export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise
       const rows = await tx.$queryRawUnsafe<Array<{ id: string; deviceId: string; ownerUserId: string }>>(LAPSE_SQL, timeoutMs / 1000);
       if (rows.length === 0) return rows;
       await tx.dongleToken.deleteMany({ where: { dongleId: { in: rows.map((r) => r.id) } } });
+      await cancelQueuedCommands(tx, rows.map((r) => r.id), { actor: { type: 'system' }, reason: 'claim_lapsed' });
       for (const row of rows) {
         await recordAudit(tx, {
           actor: { type: 'system' },

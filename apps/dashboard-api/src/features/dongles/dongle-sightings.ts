@@ -1,5 +1,7 @@
 // What an agent's heartbeat says about dongles: "I can reach these". Unknown dongles are created
-// UNCLAIMED (and audited as discovered); known ones get last_seen_at/_agent_id and firmware, but
+// UNCLAIMED, up to a quota per agent (QUOTA_UNCLAIMED_DONGLES_PER_AGENT: unclaimed dongles whose
+// last report came from it), and audited as one `dongle.discover` row per heartbeat listing the
+// new device ids (a heartbeat carries at most 64), not one row each; known ones get last_seen_at/_agent_id and firmware, but
 // only when they are nobody's or belong to the agent's organization: another organization's
 // agent reporting my device id must not move my dongle's last_seen_agent_id (that would block my token exchange
 // and command hand-out) nor its firmware_version. Like the agent row, a dongle row is only
@@ -13,6 +15,10 @@
 import type { Database } from '../../platform/database.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
+import { COMMANDS_CHANNEL, workFor } from '../commands/command-queue.ts';
+
+/** The command hand-out serves dongles reported within this window (agent-commands.service.ts). */
+const HAND_OUT_WINDOW_SECONDS = 5 * 60;
 
 export interface ReportedDongle {
   deviceId: string;
@@ -21,33 +27,62 @@ export interface ReportedDongle {
 
 export type OwnedState = 'CLAIM_PENDING' | 'CLAIMED_ACTIVE' | 'RELEASE_PENDING';
 
+export interface Sightings {
+  /** Reported dongles owned by the agent's user, with their state. */
+  owned: Array<{ deviceId: string; state: OwnedState }>;
+  /** Unknown device ids not put on record because the agent's discovery quota is used up. */
+  ignored: number;
+}
+
 export async function recordDongleSightings(
   prisma: Database['prisma'],
   agent: AgentPrincipal,
   reported: ReportedDongle[],
-  options: { throttleMs: number; context: RequestContext },
-): Promise<Array<{ deviceId: string; state: OwnedState }>> {
+  options: { throttleMs: number; unclaimedLimit: number; context: RequestContext },
+): Promise<Sightings> {
   // One row per device (the last report wins), in a fixed order so that two agents reporting
   // overlapping sets lock rows in the same order and cannot deadlock.
   const unique = [...new Map(reported.map((d) => [d.deviceId, d])).values()].sort((a, b) => a.deviceId.localeCompare(b.deviceId));
-  if (unique.length === 0) return [];
+  if (unique.length === 0) return { owned: [], ignored: 0 };
   const deviceIds = unique.map((d) => d.deviceId);
   const firmware = unique.map((d) => d.firmwareVersion);
 
   return prisma.$transaction(async (tx) => {
-    const inserted = await tx.$queryRaw<Array<{ id: string; device_id: string }>>`
-      INSERT INTO dongles (device_id, firmware_version, last_seen_at, last_seen_agent_id)
-      SELECT r.device_id, r.firmware_version, now(), ${agent.id}::uuid
-      FROM unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version)
-      ORDER BY r.device_id
-      ON CONFLICT (device_id) DO NOTHING
-      RETURNING id::text AS id, device_id`;
+    // One statement: the quota is only counted when something unknown was reported (`room` has
+    // no row otherwise, and LIMIT NULL is no limit over an empty `fresh`). Two heartbeats of one
+    // agent at once may each fill the room: the bound can be passed by one heartbeat (64).
+    const [discovery] = await tx.$queryRaw<Array<{ unknown: number; ids: string[] | null; device_ids: string[] | null }>>`
+      WITH fresh AS (
+        SELECT r.device_id, r.firmware_version
+          FROM unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version)
+         WHERE NOT EXISTS (SELECT 1 FROM dongles d WHERE d.device_id = r.device_id)
+      ), room AS (
+        SELECT GREATEST(0, ${options.unclaimedLimit}::int - (SELECT count(*)::int FROM dongles WHERE last_seen_agent_id = ${agent.id}::uuid AND owner_user_id IS NULL)) AS n
+         WHERE EXISTS (SELECT 1 FROM fresh)
+      ), inserted AS (
+        INSERT INTO dongles (device_id, firmware_version, last_seen_at, last_seen_agent_id)
+        SELECT fresh.device_id, fresh.firmware_version, now(), ${agent.id}::uuid
+          FROM fresh
+         ORDER BY fresh.device_id
+         LIMIT (SELECT n FROM room)
+        ON CONFLICT (device_id) DO NOTHING
+        RETURNING id::text AS id, device_id
+      )
+      SELECT (SELECT count(*)::int FROM fresh) AS unknown, array_agg(id ORDER BY device_id) AS ids, array_agg(device_id ORDER BY device_id) AS device_ids
+        FROM inserted`;
+    const insertedIds = discovery?.ids ?? [];
+    const insertedDeviceIds = discovery?.device_ids ?? [];
     // Rows just inserted fail the throttle conditions (same agent, last_seen_at = now()), so
     // they are not written twice. The locking sub-select takes the row locks in device_id order
     // (no deadlock between agents reporting overlapping sets) and only on rows it will update.
-    await tx.$executeRaw`
+    // `reachable`: an active dongle of the agent's organization that this report makes claimable by
+    // this agent (it moved here, or its last report was outside the hand-out's 5 minutes).
+    const [sighted] = await tx.$queryRaw<Array<{ reachable: boolean }>>`
       WITH due AS (
-        SELECT d.id, r.firmware_version
+        SELECT d.id, r.firmware_version,
+               (d.organization_id = ${agent.organizationId}::uuid AND d.ownership_state = 'CLAIMED_ACTIVE'
+                AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid OR d.last_seen_at IS NULL
+                     OR d.last_seen_at <= now() - make_interval(secs => ${HAND_OUT_WINDOW_SECONDS}))) AS reachable
         FROM dongles d
         JOIN unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version) ON r.device_id = d.device_id
         WHERE (d.organization_id IS NULL OR d.organization_id = ${agent.organizationId}::uuid)
@@ -57,15 +92,30 @@ export async function recordDongleSightings(
                OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version))
         ORDER BY d.device_id
         FOR UPDATE OF d
+      ), updated AS (
+        UPDATE dongles d SET
+          last_seen_at = now(),
+          last_seen_agent_id = ${agent.id}::uuid,
+          firmware_version = COALESCE(due.firmware_version, d.firmware_version)
+        FROM due
+        WHERE d.id = due.id
+        RETURNING due.reachable
       )
-      UPDATE dongles d SET
-        last_seen_at = now(),
-        last_seen_agent_id = ${agent.id}::uuid,
-        firmware_version = COALESCE(due.firmware_version, d.firmware_version)
-      FROM due
-      WHERE d.id = due.id`;
-    for (const row of inserted) {
-      await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'dongle.discover', targetType: 'dongle', targetId: row.id, details: { deviceId: row.device_id }, context: options.context });
+      SELECT COALESCE(bool_or(reachable), false) AS reachable FROM updated`;
+    // Commands queued while another agent (or none) reported the dongle are this agent's now:
+    // wake its waiting polls rather than leave them to their next round.
+    if (sighted?.reachable) await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${workFor(agent.id)})`;
+    const ignored = Math.max(0, (discovery?.unknown ?? 0) - insertedIds.length);
+    if (insertedIds.length > 0 || ignored > 0) {
+      await recordAudit(tx, {
+        actor: { type: 'agent', id: agent.id },
+        action: 'dongle.discover',
+        targetType: 'agent',
+        targetId: agent.id,
+        result: ignored > 0 ? 'denied' : 'success',
+        details: { count: insertedIds.length, deviceIds: insertedDeviceIds, dongleIds: insertedIds, ignored },
+        context: options.context,
+      });
     }
     // Only its organization's dongles: whether another organization owns one is not its business.
     const owned = await tx.dongle.findMany({
@@ -73,7 +123,7 @@ export async function recordDongleSightings(
       select: { deviceId: true, ownershipState: true },
       orderBy: { deviceId: 'asc' },
     });
-    return owned.map((d) => ({ deviceId: d.deviceId, state: d.ownershipState as OwnedState }));
+    return { owned: owned.map((d) => ({ deviceId: d.deviceId, state: d.ownershipState as OwnedState })), ignored };
   });
 }
 

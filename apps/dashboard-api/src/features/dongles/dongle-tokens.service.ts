@@ -87,7 +87,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
           action: 'dongle.release.ack',
           targetType: 'dongle',
           targetId: dongle.id,
-          details: { deviceId, from: dongle.state, to, previousOwnerUserId: dongle.ownerUserId, keyMaterialDestroyed: stripped.keyMaterialDestroyed },
+          details: { deviceId, from: dongle.state, to, previousOwnerUserId: dongle.ownerUserId, keyMaterialDestroyed: stripped.keyMaterialDestroyed, commandsCancelled: stripped.commandsCancelled },
           context,
         });
         return { deviceId, state: to };

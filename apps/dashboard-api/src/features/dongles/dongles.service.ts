@@ -4,7 +4,8 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { dissolveGroupOf } from '../groups/group-membership.ts';
@@ -22,14 +23,15 @@ async function loadView(client: Database['prisma'], id: string, viewerOrgId: str
   return presentDongle(dongle, viewerOrgId);
 }
 
-/** What a dongle leaving its owner takes with it: group, token, configuration, name. */
-export async function stripOwnership(tx: Tx, dongleId: string, audit: Parameters<typeof dissolveGroupOf>[2]) {
+/** What a dongle leaving its owner takes with it: queued commands, group, token, configuration, name. */
+export async function stripOwnership(tx: Tx, dongleId: string, audit: { actor: Actor; reason: 'dongle_released' | 'dongle_force_released'; context?: RequestContext }) {
+  const commandsCancelled = await cancelQueuedCommands(tx, [dongleId], audit);
   const groupId = await dissolveGroupOf(tx, dongleId, audit);
   const token = await tx.dongleToken.deleteMany({ where: { dongleId } });
   // The next owner starts from the defaults, not from the previous owner's bus settings.
   await tx.canConfig.deleteMany({ where: { dongleId } });
   await tx.dongle.update({ where: { id: dongleId }, data: { ownershipState: 'UNCLAIMED', ownerUserId: null, organizationId: null, name: null } });
-  return { groupId, keyMaterialDestroyed: token.count > 0 };
+  return { groupId, keyMaterialDestroyed: token.count > 0, commandsCancelled };
 }
 
 export function createDonglesService(deps: { db: Database }) {
@@ -94,9 +96,11 @@ export function createDonglesService(deps: { db: Database }) {
         const dongle = await lockOrgDongle(tx, scope.orgId, { id });
         const to = assertTransition('release', dongle.state);
         const actor = { type: 'user', id: scope.userId } as const;
+        // Nothing more can be handed out for a releasing dongle: its queue ends now, not at the ack.
+        const commandsCancelled = await cancelQueuedCommands(tx, [id], { actor, reason: 'dongle_released', context });
         const groupId = await dissolveGroupOf(tx, id, { actor, reason: 'dongle_released', context });
         await tx.dongle.update({ where: { id }, data: { ownershipState: to } });
-        await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId }, context });
+        await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId, commandsCancelled }, context });
       });
       return loadView(prisma, id, scope.orgId);
     },

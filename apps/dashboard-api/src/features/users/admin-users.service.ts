@@ -7,6 +7,7 @@ import { conflict, notFound } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
+import { endWaitingPolls } from '../commands/command-queue.ts';
 import { presentUser, type UserRow } from '../auth/user.presenter.ts';
 import type { AdminUserPatch, AdminUsersQuery } from './admin-users.schemas.ts';
 import { decodeCursor, toPage } from '../../platform/pagination.ts';
@@ -54,6 +55,8 @@ export function createAdminUsersService({ db }: { db: Database }) {
         if (patch.status === 'suspended' && before.status !== 'suspended') {
           sessionsEnded = await endSessions(tx, userId);
           ({ count: agentTokensRevoked } = await tx.agentToken.updateMany({ where: { revokedAt: null, agent: { userId } }, data: { revokedAt: new Date() } }));
+          const agents = await tx.agent.findMany({ where: { userId, revokedAt: null }, select: { id: true } });
+          await endWaitingPolls(tx, agents.map((a) => a.id));
         }
         await recordAudit(tx, {
           actor: { type: 'user', id: actor.id },

@@ -22,7 +22,7 @@
 import type { RequestHandler, Response } from 'express';
 import { canonicalJson } from '../canonical-json.ts';
 import type { Database } from '../database.ts';
-import { AppError, unprocessable } from '../errors.ts';
+import { AppError, quotaExceeded, unprocessable } from '../errors.ts';
 import { periodicWorker, type BackgroundWorker } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
 import { sha256Hex } from '../secrets.ts';
@@ -33,6 +33,8 @@ export interface IdempotencyOptions {
   ttlHours?: number;
   /** An in-flight row older than this was left by a failed or crashed attempt and may be taken over. */
   leaseSeconds?: number;
+  /** Most live keys one caller may hold for this operation (a new key beyond it is a 429). */
+  maxKeysPerCaller?: number;
   logger?: Logger;
 }
 
@@ -45,9 +47,13 @@ export const IDEMPOTENCY_LEASE_SECONDS = 10;
 // The draft defines the value as a structured-field string ("…"); bare tokens are accepted too.
 const KEY = /^"?([\x21\x23-\x7e]{1,255})"?$/;
 
+// A new key is only inserted while the caller holds fewer than $6 live ones (counted only for a
+// key not on record, so replays and takeovers cost no count).
 const CLAIM_SQL = `
 INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
-VALUES ($1, $2, $3, now() + make_interval(hours => $4))
+SELECT $1, $2, $3, now() + make_interval(hours => $4)
+ WHERE EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2)
+    OR (SELECT count(*) FROM idempotency_keys WHERE scope = $1 AND expires_at > now()) < $6
 ON CONFLICT (scope, key) DO UPDATE
    SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
        created_at = now(), expires_at = EXCLUDED.expires_at
@@ -64,6 +70,7 @@ function callerScope(res: Response): string | undefined {
 export function idempotency(db: Database, options: IdempotencyOptions): RequestHandler {
   const ttlHours = options.ttlHours ?? IDEMPOTENCY_TTL_HOURS;
   const lease = options.leaseSeconds ?? IDEMPOTENCY_LEASE_SECONDS;
+  const maxKeys = options.maxKeysPerCaller ?? Number.MAX_SAFE_INTEGER;
 
   return async (req, res, next) => {
     const header = req.get(IDEMPOTENCY_HEADER);
@@ -80,7 +87,7 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
 
     // Two tries: the row we collided with may be released (deleted) between our two queries.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const claimed = await db.pool.query<{ id: string; claimed_at: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, lease]);
+      const claimed = await db.pool.query<{ id: string; claimed_at: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, lease, maxKeys]);
       if (claimed.rows[0]) {
         recordOutcome(db, res, claimed.rows[0], lease, options.logger);
         res.locals.idempotencyKey = key;
@@ -91,7 +98,11 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
         [scope, key],
       );
       const row = existing.rows[0];
-      if (!row) continue;
+      // Not claimed and not on record: the quota refused it (or the row was just released).
+      if (!row) {
+        if (attempt === 0) continue;
+        throw quotaExceeded('idempotency_keys_per_user', maxKeys, `You already hold ${maxKeys} Idempotency-Keys from the last ${ttlHours} hours; retry without one or later.`);
+      }
       if (row.request_hash !== requestHash) {
         throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
       }
