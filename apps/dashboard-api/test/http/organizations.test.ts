@@ -161,6 +161,25 @@ describe('owners', () => {
   });
 });
 
+describe('enrolling agents', () => {
+  it('enrolls into the organization with an admin’s code; a code dies with its creator’s admin role', async () => {
+    const t = await createTeam(app);
+    const code = async () => (await t.admin.agent.post(`/api/orgs/${t.orgId}/agents/enrollment-codes`).set(csrf(t.admin))).body.code as string;
+    const enroll = (c: string) => app.http.post('/api/agent/enroll').send({ code: c, name: 'lab-2', hostname: 'lab-2.local', os: 'linux', version: '1.0.0' });
+    const enrolled = await enroll(await code());
+    expect(enrolled.status).toBe(201);
+    const agent = await app.db.prisma.agent.findUniqueOrThrow({ where: { id: enrolled.body.agentId } });
+    expect(agent).toMatchObject({ organizationId: t.orgId, userId: t.admin.user.id });
+    // The operator sees the new agent; the code of a demoted admin no longer works.
+    expect((await t.operator.agent.get(`/api/orgs/${t.orgId}/agents/${agent.id}`)).status).toBe(200);
+    const spare = await code();
+    await t.owner.agent.patch(`/api/orgs/${t.orgId}/members/${t.admin.user.id}`).set(csrf(t.owner)).send({ role: 'operator' });
+    const refused = await enroll(spare);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('invalid_code');
+  });
+});
+
 describe('deleting an organization', () => {
   it('removes it with its agents, keys and invitations; its members get 404 afterwards; audited', async () => {
     const t = await createTeam(app);
@@ -234,6 +253,16 @@ describe('invitations', () => {
     expect((await t.operator.agent.get(`/api/orgs/${t.orgId}/invitations`)).status).toBe(403);
     const actions = (await app.db.prisma.auditLog.findMany({ where: { targetId: first.invitation.id } })).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['organization.invitation.create', 'organization.invitation.resend', 'organization.invitation.revoke']));
+  });
+
+  it('refuses an expired invitation (404) and leaves no membership', async () => {
+    const t = await createTeam(app);
+    const invitee = await createLoggedInUser(app.db, app.url);
+    const { invitation, token } = await invite(app, t.admin, t.orgId, invitee.user.email, 'viewer');
+    await app.db.prisma.invitation.update({ where: { id: invitation.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await invitee.agent.post('/api/invitations/accept').set(csrf(invitee)).send({ token })).status).toBe(404);
+    expect(await app.db.prisma.membership.count({ where: { organizationId: t.orgId, userId: invitee.user.id } })).toBe(0);
+    expect((await t.admin.agent.get(`/api/orgs/${t.orgId}/invitations`)).body.items[0].status).toBe('expired');
   });
 
   it('turns an already-member invitee away with 409', async () => {
