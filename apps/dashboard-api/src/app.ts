@@ -20,6 +20,8 @@ import { createDongleTokensService } from './features/dongles/dongle-tokens.serv
 import { mountDongleAdminRoutes, mountDongleAgentRoutes, mountDongleRoutes } from './features/dongles/dongles.routes.ts';
 import { createDonglesService } from './features/dongles/dongles.service.ts';
 import { lazyKeyRing } from './features/dongles/key-ring.ts';
+import { mountTagRoutes } from './features/tags/tags.routes.ts';
+import { createTagsService } from './features/tags/tags.service.ts';
 import { mountGroupRoutes } from './features/groups/groups.routes.ts';
 import { createGroupsService } from './features/groups/groups.service.ts';
 import { mountAuthRoutes } from './features/auth/auth.routes.ts';
@@ -110,6 +112,7 @@ export function createApp(deps: AppDeps): App {
   lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
   mountAgentRoutes(mount('/agents'), { agents });
   mountAgentApiRoutes(mount('/agent'), { agents, db, config });
+  mountTagRoutes(mount('/dongles'), { tags: createTagsService({ db }) });
   mountDongleRoutes(mount('/dongles'), { dongles });
   mountCanConfigRoutes(mount('/dongles'), { canConfig: createCanConfigService({ db }) });
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });

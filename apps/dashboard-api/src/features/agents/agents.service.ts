@@ -82,7 +82,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
 
     async heartbeat(agent: AgentPrincipal, input: HeartbeatBody, context: RequestContext) {
       await touchAgentLastSeen(prisma, agent, { pollIntervalMs, version: input.version });
-      const reported: ReportedDongle[] = input.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion ?? null }));
+      const reported: ReportedDongle[] = input.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion ?? null, chipFamily: d.chipFamily ?? null, boardRevision: d.boardRevision ?? null }));
       const owned = await recordDongleSightings(prisma, agent, reported, { throttleMs: lastSeenThrottleMs(pollIntervalMs), context });
       return { pollIntervalSeconds: Math.round(pollIntervalMs / 1000), dongles: owned };
     },

@@ -26,6 +26,8 @@ export interface EnqueueInput {
   /** Time to answer once DELIVERED before it TIMES OUT: default 30 s. */
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  /** The fleet job this command executes for, if any. */
+  jobId?: string;
   /** For the audit row. */
   context?: RequestContext;
 }
@@ -45,6 +47,7 @@ export interface CommandRow {
   timeout_seconds: number;
   delivered_at: Date | null;
   completed_at: Date | null;
+  job_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -66,6 +69,7 @@ export function commandFromRow(row: CommandRow): Command {
     timeoutSeconds: row.timeout_seconds,
     deliveredAt: row.delivered_at,
     completedAt: row.completed_at,
+    jobId: row.job_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -90,9 +94,9 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
 
   // expires_at from the database clock: the sweeper and the hand-out compare with now() there.
   const [row] = await tx.$queryRaw<CommandRow[]>`
-    INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
+    INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds, job_id)
     VALUES (${input.dongleId}::uuid, ${input.createdByUserId}::uuid, ${input.type}::command_type, ${JSON.stringify(payload)}::jsonb,
-            ${input.idempotencyKey ?? null}, now() + make_interval(secs => ${ttl}), ${timeout})
+            ${input.idempotencyKey ?? null}, now() + make_interval(secs => ${ttl}), ${timeout}, ${input.jobId ?? null}::uuid)
     RETURNING *`;
   const command = commandFromRow(row!);
 
@@ -101,7 +105,7 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     action: 'command.create',
     targetType: 'command',
     targetId: command.id,
-    details: { dongleId: command.dongleId, type: command.type, ttlSeconds: ttl },
+    details: { dongleId: command.dongleId, type: command.type, ttlSeconds: ttl, ...(input.jobId ? { jobId: input.jobId } : {}) },
     context: input.context,
   });
   await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${dongle.owner_user_id})`;

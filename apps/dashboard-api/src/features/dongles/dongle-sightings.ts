@@ -17,6 +17,8 @@ import type { AgentPrincipal } from '../auth/principal.ts';
 export interface ReportedDongle {
   deviceId: string;
   firmwareVersion: string | null;
+  chipFamily?: string | null;
+  boardRevision?: string | null;
 }
 
 export type OwnedState = 'CLAIM_PENDING' | 'CLAIMED_ACTIVE' | 'RELEASE_PENDING';
@@ -33,12 +35,14 @@ export async function recordDongleSightings(
   if (unique.length === 0) return [];
   const deviceIds = unique.map((d) => d.deviceId);
   const firmware = unique.map((d) => d.firmwareVersion);
+  const chips = unique.map((d) => d.chipFamily ?? null);
+  const boards = unique.map((d) => d.boardRevision ?? null);
 
   return prisma.$transaction(async (tx) => {
     const inserted = await tx.$queryRaw<Array<{ id: string; device_id: string }>>`
-      INSERT INTO dongles (device_id, firmware_version, last_seen_at, last_seen_agent_id)
-      SELECT r.device_id, r.firmware_version, now(), ${agent.id}::uuid
-      FROM unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version)
+      INSERT INTO dongles (device_id, firmware_version, chip_family, board_revision, last_seen_at, last_seen_agent_id)
+      SELECT r.device_id, r.firmware_version, r.chip_family, r.board_revision, now(), ${agent.id}::uuid
+      FROM unnest(${deviceIds}::text[], ${firmware}::text[], ${chips}::text[], ${boards}::text[]) AS r(device_id, firmware_version, chip_family, board_revision)
       ORDER BY r.device_id
       ON CONFLICT (device_id) DO NOTHING
       RETURNING id::text AS id, device_id`;
@@ -47,21 +51,26 @@ export async function recordDongleSightings(
     // (no deadlock between agents reporting overlapping sets) and only on rows it will update.
     await tx.$executeRaw`
       WITH due AS (
-        SELECT d.id, r.firmware_version
+        SELECT d.id, r.firmware_version, r.chip_family, r.board_revision
         FROM dongles d
-        JOIN unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version) ON r.device_id = d.device_id
+        JOIN unnest(${deviceIds}::text[], ${firmware}::text[], ${chips}::text[], ${boards}::text[]) AS r(device_id, firmware_version, chip_family, board_revision)
+          ON r.device_id = d.device_id
         WHERE (d.owner_user_id IS NULL OR d.owner_user_id = ${agent.userId}::uuid)
           AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid
                OR d.last_seen_at IS NULL
                OR d.last_seen_at < now() - make_interval(secs => ${options.throttleMs / 1000})
-               OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version))
+               OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version)
+               OR (r.chip_family IS NOT NULL AND d.chip_family IS DISTINCT FROM r.chip_family)
+               OR (r.board_revision IS NOT NULL AND d.board_revision IS DISTINCT FROM r.board_revision))
         ORDER BY d.device_id
         FOR UPDATE OF d
       )
       UPDATE dongles d SET
         last_seen_at = now(),
         last_seen_agent_id = ${agent.id}::uuid,
-        firmware_version = COALESCE(due.firmware_version, d.firmware_version)
+        firmware_version = COALESCE(due.firmware_version, d.firmware_version),
+        chip_family = COALESCE(due.chip_family, d.chip_family),
+        board_revision = COALESCE(due.board_revision, d.board_revision)
       FROM due
       WHERE d.id = due.id`;
     for (const row of inserted) {

@@ -3,7 +3,7 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
-import type { ListQuery, Page } from '../../platform/pagination.ts';
+import type { Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { dissolveGroupOf } from '../groups/group-membership.ts';
@@ -11,7 +11,7 @@ import { lockDongle, lockOwnDongle, POSSESSION_WINDOW_SECONDS } from './dongle-l
 import { assertTransition } from './dongle-state.ts';
 import { listOwnDongles } from './dongle-list.query.ts';
 import { dongleViewInclude, presentDongle } from './dongles.presenter.ts';
-import type { DongleView } from './dongles.schemas.ts';
+import type { DongleListQuery, DongleView } from './dongles.schemas.ts';
 
 export type DonglesService = ReturnType<typeof createDonglesService>;
 
@@ -35,7 +35,7 @@ export function createDonglesService(deps: { db: Database }) {
   const { prisma } = deps.db;
 
   return {
-    async list(user: SessionUser, query: ListQuery): Promise<Page<DongleView>> {
+    async list(user: SessionUser, query: DongleListQuery): Promise<Page<DongleView>> {
       return listOwnDongles(deps.db.pool, user.id, query);
     },
 
