@@ -22,6 +22,8 @@ import { createDonglesService } from './features/dongles/dongles.service.ts';
 import { lazyKeyRing } from './features/dongles/key-ring.ts';
 import { mountTagRoutes } from './features/tags/tags.routes.ts';
 import { createTagsService } from './features/tags/tags.service.ts';
+import { FIRMWARE_UPLOAD_ROUTE, setupFirmware } from './features/firmware/firmware.feature.ts';
+import { setupJobs } from './features/jobs/jobs.routes.ts';
 import { mountGroupRoutes } from './features/groups/groups.routes.ts';
 import { createGroupsService } from './features/groups/groups.service.ts';
 import { mountAuthRoutes } from './features/auth/auth.routes.ts';
@@ -87,7 +89,7 @@ export function createApp(deps: AppDeps): App {
 
   const publicOrigin = new URL(config.publicUrl).origin;
   const api = express.Router();
-  api.use(corsForOrigins(config.corsOrigins), refuseCrossSite([publicOrigin, ...config.corsOrigins]), ...jsonBody());
+  api.use(corsForOrigins(config.corsOrigins), refuseCrossSite([publicOrigin, ...config.corsOrigins]), ...jsonBody({ binaryUploads: [FIRMWARE_UPLOAD_ROUTE] }));
   // Cookie sessions for the dashboard; the bearer-only agent API (/api/agent/…) never loads one.
   const sessions = express.Router().use(createSessionMiddleware(config, db, deps.sessionSecret).middleware);
   api.use((req, res, next) => (req.path.startsWith('/agent/') ? next() : sessions(req, res, next)));
@@ -119,6 +121,8 @@ export function createApp(deps: AppDeps): App {
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
   setupCommands({ config, db, logger, lifecycle, mount });
+  setupFirmware({ config, db, mount });
+  setupJobs({ config, db, logger, lifecycle, mount });
 
   app.use('/api', api);
   app.use(routeNotFound);

@@ -67,6 +67,10 @@ const envSchema = z
     COMMAND_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
     /** How often the sweeper applies EXPIRED / TIMED_OUT to overdue commands. */
     COMMAND_SWEEP_INTERVAL_MS: positiveInt.default(5_000),
+    /** Largest firmware image accepted (bytes); the one exception to the 100 kB JSON body limit. */
+    FIRMWARE_MAX_BYTES: positiveInt.max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+    /** How often each instance's job scheduler runs a tick (hand-out, progress, abort rules). */
+    JOB_TICK_MS: positiveInt.default(1_000),
     // Password hashing (§6): argon2id, never below m=19 MiB, t=2, p=1.
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (19 MiB)').default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(2, 'must be at least 2').default(2),
@@ -124,6 +128,8 @@ export interface Config {
   agentPollIntervalMs: number;
   claims: { pendingTimeoutMs: number; lapseIntervalMs: number };
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
+  firmware: { maxBytes: number };
+  jobs: { tickMs: number };
   rateLimits: RateLimits;
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number; maxConcurrent: number | undefined; maxQueued: number };
 }
@@ -189,6 +195,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
     claims: Object.freeze({ pendingTimeoutMs: env.CLAIM_PENDING_TIMEOUT_MINUTES * 60_000, lapseIntervalMs: env.CLAIM_LAPSE_INTERVAL_MS }),
     commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),
+    firmware: Object.freeze({ maxBytes: env.FIRMWARE_MAX_BYTES }),
+    jobs: Object.freeze({ tickMs: env.JOB_TICK_MS }),
     passwordHashing: Object.freeze({
       memoryCost: env.ARGON2_MEMORY_KIB,
       timeCost: env.ARGON2_TIME_COST,

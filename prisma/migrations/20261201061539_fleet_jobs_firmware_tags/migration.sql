@@ -66,7 +66,9 @@ CREATE TABLE "jobs" (
     "current_stage" INTEGER NOT NULL DEFAULT 0,
     "status_reason" TEXT,
     "target_count" INTEGER NOT NULL DEFAULT 0,
+    "start_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "deadline" TIMESTAMPTZ(6) NOT NULL,
+    "dispatch_credit" DOUBLE PRECISION NOT NULL DEFAULT 0,
     "last_dispatch_at" TIMESTAMPTZ(6),
     "started_at" TIMESTAMPTZ(6),
     "finished_at" TIMESTAMPTZ(6),
@@ -108,6 +110,9 @@ CREATE INDEX "jobs_owner_user_id_created_at_idx" ON "jobs"("owner_user_id", "cre
 
 -- CreateIndex
 CREATE INDEX "jobs_status_idx" ON "jobs"("status");
+
+-- CreateIndex
+CREATE INDEX "jobs_finished_at_idx" ON "jobs"("finished_at");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "job_executions_command_id_key" ON "job_executions"("command_id");

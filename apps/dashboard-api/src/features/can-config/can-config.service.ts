@@ -16,7 +16,7 @@ import type { CanConfigView } from './can-config.views.ts';
 export type CanConfigService = ReturnType<typeof createCanConfigService>;
 
 /** The stored form of a validated PUT body: a full replacement, absent optionals become null. */
-function toStored(input: CanConfigInput): StoredCanConfig {
+export function toStored(input: CanConfigInput): StoredCanConfig {
   return {
     mode: input.mode,
     nominalBitrate: input.nominalBitrate,
