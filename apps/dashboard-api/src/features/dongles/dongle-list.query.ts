@@ -12,13 +12,13 @@ const listSql = (selector: string) => `
          d.firmware_version AS "firmwareVersion", d.chip_family AS "chipFamily", d.board_revision AS "boardRevision",
          d.tags, d.last_seen_at AS "lastSeenAt",
          d.created_at AS "createdAt", d.updated_at AS "updatedAt", d.created_at::text AS k,
-         a.id::text AS "agentId", a.user_id::text AS "agentUserId",
+         a.id::text AS "agentId", a.organization_id::text AS "agentOrgId",
          m.group_id::text AS "groupId", c.version AS "canVersion", c.applied_version AS "canAppliedVersion"
     FROM dongles d
     LEFT JOIN agents a ON a.id = d.last_seen_agent_id
     LEFT JOIN dongle_group_members m ON m.dongle_id = d.id
     LEFT JOIN can_configs c ON c.dongle_id = d.id
-   WHERE d.owner_user_id = $1::uuid
+   WHERE d.organization_id = $1::uuid
      AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2::timestamptz, $3::uuid))
      AND ${selector}
    ORDER BY d.created_at DESC, d.id DESC
@@ -35,18 +35,18 @@ export function dongleListSql(terms: SelectorTerm[]): { text: string; params: un
 interface ListRow extends Omit<DongleRow, 'lastSeenAgent' | 'membership' | 'canConfig'> {
   k: string;
   agentId: string | null;
-  agentUserId: string | null;
+  agentOrgId: string | null;
   groupId: string | null;
   canVersion: number | null;
   canAppliedVersion: number | null;
 }
 
-export async function listOwnDongles(pool: pg.Pool, userId: string, query: DongleListQuery): Promise<Page<DongleView>> {
+export async function listOrgDongles(pool: pg.Pool, organizationId: string, query: DongleListQuery): Promise<Page<DongleView>> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const values = [userId, after?.createdAt ?? null, after?.id ?? null, query.limit + 1];
+  const values = [organizationId, after?.createdAt ?? null, after?.id ?? null, query.limit + 1];
   const filtered = query.selector ? dongleListSql(query.selector.terms) : undefined;
   const { rows } = await pool.query<ListRow>(
-    filtered ? { text: filtered.text, values: [...values, ...filtered.params] } : { name: 'dongle-list-page', text: DONGLE_LIST_SQL, values },
+    filtered ? { text: filtered.text, values: [...values, ...filtered.params] } : { name: 'dongle-list-page-org', text: DONGLE_LIST_SQL, values },
   );
   // Fields are copied one by one, not spread: spreading pg's row objects measured about twice
   // the CPU of this whole mapping (bench/dongle-list with BENCH_CPU_PROF).
@@ -64,11 +64,11 @@ export async function listOwnDongles(pool: pg.Pool, userId: string, query: Dongl
         lastSeenAt: row.lastSeenAt,
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,
-        lastSeenAgent: row.agentId ? { id: row.agentId, userId: row.agentUserId! } : null,
+        lastSeenAgent: row.agentId ? { id: row.agentId, organizationId: row.agentOrgId! } : null,
         membership: row.groupId ? { groupId: row.groupId } : null,
         canConfig: row.canVersion === null ? null : { version: row.canVersion, appliedVersion: row.canAppliedVersion! },
       },
-      userId,
+      organizationId,
     ),
   );
 }

@@ -7,13 +7,14 @@ import type { Database } from '../../platform/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { requestContext } from '../audit/audit.writer.ts';
-import { currentAgent, currentUser } from '../auth/principal.ts';
+import { currentAgent } from '../auth/principal.ts';
+import { currentScope } from '../organizations/org-scope.ts';
 import { parseRange } from './byte-range.ts';
 import { agentImageParams, firmwareImageView, imageIdParams, signingKeyBody, signingKeyView, uploadQuery } from './firmware.schemas.ts';
 import { createFirmwareService, type FirmwareService } from './firmware.service.ts';
 
 /** The one route that takes a binary body (platform/http/json-body.ts lets it through). */
-export const FIRMWARE_UPLOAD_ROUTE = { method: 'POST', path: /^\/firmware\/images\/?$/ };
+export const FIRMWARE_UPLOAD_ROUTE = { method: 'POST', path: /^(\/orgs\/[^/]+)?\/firmware\/images\/?$/ };
 
 const tags = ['firmware'];
 
@@ -31,9 +32,9 @@ function imageBody(maxBytes: number): RequestHandler {
   };
 }
 
-export function setupFirmware(deps: { config: Config; db: Database; mount(path: string): ApiRouter }) {
+export function setupFirmware(deps: { config: Config; db: Database; mount(path: string): ApiRouter; prefixes: readonly string[] }) {
   const firmware = createFirmwareService({ db: deps.db });
-  mountFirmwareRoutes(deps.mount('/firmware'), { firmware, maxBytes: deps.config.firmware.maxBytes });
+  for (const prefix of deps.prefixes) mountFirmwareRoutes(deps.mount(`${prefix}/firmware`), { firmware, maxBytes: deps.config.firmware.maxBytes });
   mountAgentFirmwareRoutes(deps.mount('/agent'), { firmware });
   return firmware;
 }
@@ -47,6 +48,7 @@ function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; 
       description: `The body is the image itself, at most FIRMWARE_MAX_BYTES (default 2 MiB): the one exception to the 100 kB JSON limit. Optional detached Ed25519 signature (base64) with the id of one of your signing keys; it must verify.`,
       tags,
       auth: 'session',
+      permission: 'fleet.operate',
       query: uploadQuery,
       responses: {
         201: { description: 'Stored', schema: firmwareImageView },
@@ -59,39 +61,39 @@ function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; 
     imageBody(deps.maxBytes),
     async (req, res) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      res.status(201).json(await firmware.upload(currentUser(res), res.locals.query, body, requestContext(req)));
+      res.status(201).json(await firmware.upload(currentScope(res), res.locals.query, body, requestContext(req)));
     },
   );
 
-  api.get('/images', { summary: 'My firmware images, newest first (metadata)', tags, auth: 'session', responses: { 200: { description: 'Images', schema: z.object({ items: z.array(firmwareImageView) }) } } }, async (_req, res) => {
-    res.json({ items: await firmware.list(currentUser(res)) });
+  api.get('/images', { summary: 'My firmware images, newest first (metadata)', tags, auth: 'session', permission: 'fleet.read', responses: { 200: { description: 'Images', schema: z.object({ items: z.array(firmwareImageView) }) } } }, async (_req, res) => {
+    res.json({ items: await firmware.list(currentScope(res)) });
   });
 
   api.get(
     '/images/:id',
-    { summary: 'One firmware image (metadata)', tags, auth: 'session', params: imageIdParams, responses: { 200: { description: 'The image', schema: firmwareImageView }, 404: { description: 'No such image of yours' } } },
+    { summary: 'One firmware image (metadata)', tags, auth: 'session', permission: 'fleet.read', params: imageIdParams, responses: { 200: { description: 'The image', schema: firmwareImageView }, 404: { description: 'No such image in the organization' } } },
     async (_req, res) => {
-      res.json(await firmware.get(currentUser(res), res.locals.params.id));
+      res.json(await firmware.get(currentScope(res), res.locals.params.id));
     },
   );
 
   api.post(
     '/signing-keys',
-    { summary: 'Register an Ed25519 public key for signed images', tags, auth: 'session', body: signingKeyBody, responses: { 201: { description: 'Registered', schema: signingKeyView }, 422: { description: 'Not an Ed25519 public key' } } },
+    { summary: 'Register an Ed25519 public key for signed images', tags, auth: 'session', permission: 'signing_keys.manage', body: signingKeyBody, responses: { 201: { description: 'Registered', schema: signingKeyView }, 422: { description: 'Not an Ed25519 public key' } } },
     async (req, res) => {
-      res.status(201).json(await firmware.registerKey(currentUser(res), res.locals.body, requestContext(req)));
+      res.status(201).json(await firmware.registerKey(currentScope(res), res.locals.body, requestContext(req)));
     },
   );
 
-  api.get('/signing-keys', { summary: 'My signing keys', tags, auth: 'session', responses: { 200: { description: 'Keys', schema: z.object({ items: z.array(signingKeyView) }) } } }, async (_req, res) => {
-    res.json({ items: await firmware.listKeys(currentUser(res)) });
+  api.get('/signing-keys', { summary: 'My signing keys', tags, auth: 'session', permission: 'fleet.read', responses: { 200: { description: 'Keys', schema: z.object({ items: z.array(signingKeyView) }) } } }, async (_req, res) => {
+    res.json({ items: await firmware.listKeys(currentScope(res)) });
   });
 
   api.delete(
     '/signing-keys/:id',
-    { summary: 'Revoke a signing key (no new upload verifies under it)', tags, auth: 'session', params: imageIdParams, responses: { 200: { description: 'Revoked', schema: signingKeyView }, 404: { description: 'No such key of yours' } } },
+    { summary: 'Revoke a signing key (no new upload verifies under it)', tags, auth: 'session', permission: 'signing_keys.manage', params: imageIdParams, responses: { 200: { description: 'Revoked', schema: signingKeyView }, 404: { description: 'No such key in the organization' } } },
     async (req, res) => {
-      res.json(await firmware.revokeKey(currentUser(res), res.locals.params.id, requestContext(req)));
+      res.json(await firmware.revokeKey(currentScope(res), res.locals.params.id, requestContext(req)));
     },
   );
 }

@@ -32,7 +32,8 @@ const SYSTEM = { type: 'system' } as const;
 
 export interface JobRow {
   id: string;
-  owner_user_id: string;
+  organization_id: string;
+  created_by_user_id: string | null;
   operation: 'COMMAND' | 'CAN_CONFIG' | 'FIRMWARE_UPDATE';
   spec: JobSpec;
   firmware_image_id: string | null;
@@ -107,17 +108,17 @@ async function startJob(tx: Tx, job: JobRow): Promise<void> {
       `INSERT INTO job_executions (job_id, dongle_id, seq)
        SELECT $1::uuid, d.id, (row_number() OVER (ORDER BY t.ord) - 1)::int
          FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN dongles d ON d.id = t.id
-        WHERE d.owner_user_id = $2::uuid
+        WHERE d.organization_id = $2::uuid
        ON CONFLICT DO NOTHING`,
-      job.id, job.owner_user_id, job.spec.dongleIds,
+      job.id, job.organization_id, job.spec.dongleIds,
     );
   } else {
     const compiled = selectorSql(job.spec.selectorTerms ?? [], 'd', 3);
     inserted = await tx.$executeRawUnsafe(
       `INSERT INTO job_executions (job_id, dongle_id, seq)
        SELECT $1::uuid, d.id, (row_number() OVER (ORDER BY d.created_at, d.id) - 1)::int
-         FROM dongles d WHERE d.owner_user_id = $2::uuid AND ${compiled.sql}`,
-      job.id, job.owner_user_id, ...compiled.params,
+         FROM dongles d WHERE d.organization_id = $2::uuid AND ${compiled.sql}`,
+      job.id, job.organization_id, ...compiled.params,
     );
   }
   if (job.operation === 'FIRMWARE_UPDATE') {
@@ -224,7 +225,7 @@ async function closeStage(tx: Tx, job: JobRow, counts: ExecutionCounts): Promise
 interface Candidate {
   id: string;
   dongle_id: string;
-  owner_user_id: string | null;
+  organization_id: string | null;
   ownership_state: string;
   chip_family: string | null;
   board_revision: string | null;
@@ -240,7 +241,7 @@ async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, image: Fir
   if (budget > 0) {
     const boundary = stageBoundary(job.rollout, job.current_stage, job.target_count);
     const candidates = await tx.$queryRawUnsafe<Candidate[]>(
-      `SELECT e.id, e.dongle_id, d.owner_user_id, d.ownership_state::text AS ownership_state, d.chip_family, d.board_revision, d.firmware_version
+      `SELECT e.id, e.dongle_id, d.organization_id, d.ownership_state::text AS ownership_state, d.chip_family, d.board_revision, d.firmware_version
          FROM job_executions e JOIN dongles d ON d.id = e.dongle_id
         WHERE e.job_id = $1::uuid AND e.status = 'PENDING' AND e.seq < $2
           AND d.last_seen_at > now() - ${ONLINE_WINDOW}
@@ -268,7 +269,7 @@ async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, image: Fir
 }
 
 function skipReason(job: JobRow, dongle: Candidate, image: FirmwareTarget | undefined): string | undefined {
-  if (dongle.owner_user_id !== job.owner_user_id || dongle.ownership_state !== 'CLAIMED_ACTIVE') return 'the dongle is no longer an active dongle of the job owner';
+  if (dongle.organization_id !== job.organization_id || dongle.ownership_state !== 'CLAIMED_ACTIVE') return "the dongle is no longer an active dongle of the job's organization";
   if (!image) return undefined;
   if (dongle.chip_family !== image.chip_family || dongle.board_revision !== image.board_revision) {
     return `reported hardware ${dongle.chip_family ?? '?'}/${dongle.board_revision ?? '?'} does not match the image target ${image.chip_family}/${image.board_revision}`;
@@ -280,7 +281,7 @@ function skipReason(job: JobRow, dongle: Candidate, image: FirmwareTarget | unde
 async function enqueueFor(tx: Tx, job: JobRow, dongleId: string, image: FirmwareTarget | undefined): Promise<string> {
   const common = {
     dongleId,
-    createdByUserId: job.owner_user_id,
+    createdByUserId: job.created_by_user_id,
     jobId: job.id,
     ttlSeconds: Math.min(TTL_MAX_SECONDS, job.execution_timeout_seconds),
     timeoutSeconds: job.execution_timeout_seconds,
@@ -318,7 +319,7 @@ async function enqueueFor(tx: Tx, job: JobRow, dongleId: string, image: Firmware
         version = can_configs.version + 1, updated_at = now()
       RETURNING version`;
     const command = await enqueueCommand(tx, { ...common, type: 'APPLY_CAN_CONFIG', payload: { version: saved!.version, config } });
-    await recordAudit(tx, { actor: { type: 'user', id: job.owner_user_id }, action: 'can_config.update', targetType: 'dongle', targetId: dongleId, details: { toVersion: saved!.version, commandId: command.id, jobId: job.id } });
+    await recordAudit(tx, { actor: job.created_by_user_id ? { type: 'user', id: job.created_by_user_id } : SYSTEM, action: 'can_config.update', targetType: 'dongle', targetId: dongleId, details: { toVersion: saved!.version, commandId: command.id, jobId: job.id } });
     return command.id;
   }
   const command = job.spec.command!;
@@ -341,7 +342,7 @@ export interface TickResult {
 /** One job's tick inside its transaction; false when another instance holds it. */
 export async function tickJob(tx: Tx, jobId: string): Promise<{ locked: boolean; handedOut: number }> {
   const [job] = await tx.$queryRaw<JobRow[]>`
-    SELECT id, owner_user_id, operation::text AS operation, spec, firmware_image_id, selector, rollout, abort_rules, execution_timeout_seconds,
+    SELECT id, organization_id, created_by_user_id, operation::text AS operation, spec, firmware_image_id, selector, rollout, abort_rules, execution_timeout_seconds,
            status::text AS status, current_stage, target_count, dispatch_credit,
            extract(epoch FROM now() - coalesce(last_dispatch_at, now()))::float8 AS elapsed, deadline <= now() AS past_deadline
       FROM jobs WHERE id = ${jobId}::uuid AND finished_at IS NULL

@@ -6,17 +6,17 @@ import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { requestContext } from '../audit/audit.writer.ts';
-import { currentUser } from '../auth/principal.ts';
+import { currentScope } from '../organizations/org-scope.ts';
 import { createJobScheduler } from './job-scheduler.ts';
 import { createJobBody, executionPage, executionsQuery, jobIdParams, jobView } from './jobs.schemas.ts';
 import { createJobsService, type JobsService } from './jobs.service.ts';
 
 const tags = ['jobs'];
 
-export function setupJobs(deps: { config: Config; db: Database; logger: Logger; lifecycle: Lifecycle; mount(path: string): ApiRouter }) {
+export function setupJobs(deps: { config: Config; db: Database; logger: Logger; lifecycle: Lifecycle; mount(path: string): ApiRouter; prefixes: readonly string[] }) {
   const jobs = createJobsService({ db: deps.db });
   deps.lifecycle.addWorker(createJobScheduler({ db: deps.db, logger: deps.logger, tickMs: deps.config.jobs.tickMs }));
-  mountJobRoutes(deps.mount('/jobs'), { jobs });
+  for (const prefix of deps.prefixes) mountJobRoutes(deps.mount(`${prefix}/jobs`), { jobs });
   return jobs;
 }
 
@@ -26,30 +26,31 @@ function mountJobRoutes(api: ApiRouter, deps: { jobs: JobsService }) {
     '/',
     {
       summary: 'Create a job: one operation over explicit dongles or a tag selector',
-      description: 'Targets are checked now (explicit ids must all be yours) and resolved into executions when the job starts (startAt, default now).',
+      description: 'Targets are checked now (explicit ids must all be dongles of the organization) and resolved into executions when the job starts (startAt, default now).',
       tags,
       auth: 'verified',
+      permission: 'fleet.operate',
       body: createJobBody,
-      responses: { 201: { description: 'SCHEDULED', schema: jobView }, 404: { description: 'A dongle or image that is not yours' }, 422: { description: 'Invalid body or selector; image_not_signed' } },
+      responses: { 201: { description: 'SCHEDULED', schema: jobView }, 404: { description: 'A dongle or image not in the organization' }, 422: { description: 'Invalid body or selector; image_not_signed' } },
     },
     async (req, res) => {
-      res.status(201).json(await jobs.create(currentUser(res), res.locals.body, requestContext(req)));
+      res.status(201).json(await jobs.create(currentScope(res), res.locals.body, requestContext(req)));
     },
   );
 
-  api.get('/', { summary: 'My jobs, newest first (at most 100)', tags, auth: 'session', responses: { 200: { description: 'Jobs', schema: z.object({ items: z.array(jobView) }) } } }, async (_req, res) => {
-    res.json({ items: await jobs.list(currentUser(res)) });
+  api.get('/', { summary: 'My jobs, newest first (at most 100)', tags, auth: 'session', permission: 'fleet.read', responses: { 200: { description: 'Jobs', schema: z.object({ items: z.array(jobView) }) } } }, async (_req, res) => {
+    res.json({ items: await jobs.list(currentScope(res)) });
   });
 
-  api.get('/:id', { summary: 'One job with its progress per execution state', tags, auth: 'session', params: jobIdParams, responses: { 200: { description: 'The job', schema: jobView }, 404: { description: 'No such job of yours' } } }, async (_req, res) => {
-    res.json(await jobs.get(currentUser(res), res.locals.params.id));
+  api.get('/:id', { summary: 'One job with its progress per execution state', tags, auth: 'session', permission: 'fleet.read', params: jobIdParams, responses: { 200: { description: 'The job', schema: jobView }, 404: { description: 'No such job in the organization' } } }, async (_req, res) => {
+    res.json(await jobs.get(currentScope(res), res.locals.params.id));
   });
 
   api.get(
     '/:id/executions',
-    { summary: "A job's executions in hand-out order", tags, auth: 'session', params: jobIdParams, query: executionsQuery, responses: { 200: { description: 'One page', schema: executionPage }, 404: { description: 'No such job of yours' } } },
+    { summary: "A job's executions in hand-out order", tags, auth: 'session', permission: 'fleet.read', params: jobIdParams, query: executionsQuery, responses: { 200: { description: 'One page', schema: executionPage }, 404: { description: 'No such job in the organization' } } },
     async (_req, res) => {
-      res.json(await jobs.executions(currentUser(res), res.locals.params.id, res.locals.query));
+      res.json(await jobs.executions(currentScope(res), res.locals.params.id, res.locals.query));
     },
   );
 
@@ -60,11 +61,12 @@ function mountJobRoutes(api: ApiRouter, deps: { jobs: JobsService }) {
         summary: { pause: 'Pause: nothing new is handed out; what is in flight finishes', resume: 'Resume a paused job (after a stage gate: starts the next stage)', cancel: 'Cancel: PENDING executions and QUEUED commands are cancelled' }[action],
         tags,
         auth: 'session',
+        permission: 'fleet.operate',
         params: jobIdParams,
-        responses: { 200: { description: 'The job', schema: jobView }, 404: { description: 'No such job of yours' }, 409: { description: 'invalid_job_state' } },
+        responses: { 200: { description: 'The job', schema: jobView }, 404: { description: 'No such job in the organization' }, 409: { description: 'invalid_job_state' } },
       },
       async (req, res) => {
-        res.json(await jobs[action](currentUser(res), res.locals.params.id, requestContext(req)));
+        res.json(await jobs[action](currentScope(res), res.locals.params.id, requestContext(req)));
       },
     );
   }

@@ -1,12 +1,12 @@
 // Fleet jobs, the operator side: create (targets checked now, resolved when the job starts),
-// read with progress, list executions, pause, resume, cancel. Only the owner's jobs; another
-// user's job is a 404. Every action is audited in its transaction; the scheduler
+// read with progress, list executions, pause, resume, cancel. Only the organization's jobs;
+// another organization's job is a 404. Every action is audited in its transaction; the scheduler
 // (job-scheduler.ts) does the rest.
 import type { Job } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import type { SessionUser } from '../auth/principal.ts';
+import type { OrgScope } from '../organizations/org-scope.ts';
 import { toStored } from '../can-config/can-config.service.ts';
 import { countExecutions, stopJob, type JobSpec } from './job-scheduler.ts';
 import type { CreateJobBody, JobView } from './jobs.schemas.ts';
@@ -47,7 +47,7 @@ function publicSpec(spec: JobSpec) {
 export function createJobsService(deps: { db: Database }) {
   const { prisma } = deps.db;
 
-  async function create(user: SessionUser, body: CreateJobBody, context: RequestContext): Promise<JobView> {
+  async function create(scope: OrgScope, body: CreateJobBody, context: RequestContext): Promise<JobView> {
     const startAt = body.startAt ? new Date(body.startAt) : new Date();
     const deadline = body.deadline ? new Date(body.deadline) : new Date(startAt.getTime() + DAY_MS);
     if (deadline <= startAt || deadline.getTime() - startAt.getTime() > 30 * DAY_MS) {
@@ -62,18 +62,18 @@ export function createJobsService(deps: { db: Database }) {
 
     const job = await prisma.$transaction(async (tx) => {
       if (spec.dongleIds) {
-        const owned = await tx.dongle.count({ where: { id: { in: spec.dongleIds }, ownerUserId: user.id } });
+        const owned = await tx.dongle.count({ where: { id: { in: spec.dongleIds }, organizationId: scope.orgId } });
         if (owned !== spec.dongleIds.length) throw notFound('Dongle');
       }
       if (op.type === 'FIRMWARE_UPDATE') {
-        const image = await tx.firmwareImage.findFirst({ where: { id: op.imageId, ownerUserId: user.id }, select: { signature: true } });
+        const image = await tx.firmwareImage.findFirst({ where: { id: op.imageId, organizationId: scope.orgId }, select: { signature: true } });
         if (!image) throw notFound('Firmware image');
         if (body.requireSigned && !image.signature) throw new AppError(422, 'image_not_signed', 'This job requires a signed image; upload one with a signature.');
       }
       const created = await tx.job.create({
         data: {
-          ownerUserId: user.id,
-          createdByUserId: user.id,
+          organizationId: scope.orgId,
+          createdByUserId: scope.userId,
           name: body.name ?? null,
           operation: op.type,
           spec: spec as object,
@@ -88,7 +88,7 @@ export function createJobsService(deps: { db: Database }) {
         },
       });
       await recordAudit(tx, {
-        actor: { type: 'user', id: user.id },
+        actor: { type: 'user', id: scope.userId },
         action: 'job.create',
         targetType: 'job',
         targetId: created.id,
@@ -104,24 +104,24 @@ export function createJobsService(deps: { db: Database }) {
     return prisma.$transaction((tx) => countExecutions(tx, jobId));
   }
 
-  async function own(user: SessionUser, id: string): Promise<Job> {
-    const job = await prisma.job.findFirst({ where: { id, ownerUserId: user.id } });
+  async function own(scope: OrgScope, id: string): Promise<Job> {
+    const job = await prisma.job.findFirst({ where: { id, organizationId: scope.orgId } });
     if (!job) throw notFound('Job');
     return job;
   }
 
-  async function get(user: SessionUser, id: string): Promise<JobView> {
-    const job = await own(user, id);
+  async function get(scope: OrgScope, id: string): Promise<JobView> {
+    const job = await own(scope, id);
     return present(job, await progressOf(id));
   }
 
-  async function list(user: SessionUser): Promise<JobView[]> {
-    const jobs = await prisma.job.findMany({ where: { ownerUserId: user.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
+  async function list(scope: OrgScope): Promise<JobView[]> {
+    const jobs = await prisma.job.findMany({ where: { organizationId: scope.orgId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
     return Promise.all(jobs.map(async (job) => present(job, await progressOf(job.id))));
   }
 
-  async function executions(user: SessionUser, id: string, query: { status?: string; limit: number; after: number }) {
-    await own(user, id);
+  async function executions(scope: OrgScope, id: string, query: { status?: string; limit: number; after: number }) {
+    await own(scope, id);
     const rows = await prisma.jobExecution.findMany({
       where: { jobId: id, seq: { gt: query.after }, ...(query.status ? { status: query.status as never } : {}) },
       orderBy: { seq: 'asc' },
@@ -134,17 +134,17 @@ export function createJobsService(deps: { db: Database }) {
     };
   }
 
-  /** Locks the owner's job (waits for a scheduler tick holding it) and applies `action`. */
-  async function act(user: SessionUser, id: string, context: RequestContext, action: 'pause' | 'resume' | 'cancel'): Promise<JobView> {
+  /** Locks the organization's job (waits for a scheduler tick holding it) and applies `action`. */
+  async function act(scope: OrgScope, id: string, context: RequestContext, action: 'pause' | 'resume' | 'cancel'): Promise<JobView> {
     await prisma.$transaction(async (tx) => {
       const [job] = await tx.$queryRaw<{ status: Job['status']; started_at: Date | null }[]>`
-        SELECT status::text AS status, started_at FROM jobs WHERE id = ${id}::uuid AND owner_user_id = ${user.id}::uuid FOR UPDATE`;
+        SELECT status::text AS status, started_at FROM jobs WHERE id = ${id}::uuid AND organization_id = ${scope.orgId}::uuid FOR UPDATE`;
       if (!job) throw notFound('Job');
-      const actor = { type: 'user', id: user.id } as const;
+      const actor = { type: 'user', id: scope.userId } as const;
       const refuse = () => conflict('invalid_job_state', `A ${job.status} job cannot be ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}.`);
       if (action === 'cancel') {
         if (!['SCHEDULED', 'IN_PROGRESS', 'PAUSED'].includes(job.status)) throw refuse();
-        await stopJob(tx, { id }, 'CANCELLED', `cancelled by ${user.email}`, actor);
+        await stopJob(tx, { id }, 'CANCELLED', 'cancelled by a member', actor);
         return;
       }
       if (action === 'pause' && !['SCHEDULED', 'IN_PROGRESS'].includes(job.status)) throw refuse();
@@ -152,12 +152,12 @@ export function createJobsService(deps: { db: Database }) {
       const to = action === 'pause' ? 'PAUSED' : job.started_at ? 'IN_PROGRESS' : 'SCHEDULED';
       // A resumed job earns hand-out credit from now, not for the time it was paused.
       await tx.$executeRaw`
-        UPDATE jobs SET status = ${to}::job_status, status_reason = ${action === 'pause' ? `paused by ${user.email}` : null},
+        UPDATE jobs SET status = ${to}::job_status, status_reason = ${action === 'pause' ? 'paused by a member' : null},
                last_dispatch_at = CASE WHEN ${action === 'resume'} THEN now() ELSE last_dispatch_at END, updated_at = now()
          WHERE id = ${id}::uuid`;
       await recordAudit(tx, { actor, action: `job.${action}`, targetType: 'job', targetId: id, details: { from: job.status, to }, context });
     });
-    return get(user, id);
+    return get(scope, id);
   }
 
   return {
@@ -165,9 +165,9 @@ export function createJobsService(deps: { db: Database }) {
     get,
     list,
     executions,
-    pause: (user: SessionUser, id: string, context: RequestContext) => act(user, id, context, 'pause'),
-    resume: (user: SessionUser, id: string, context: RequestContext) => act(user, id, context, 'resume'),
-    cancel: (user: SessionUser, id: string, context: RequestContext) => act(user, id, context, 'cancel'),
+    pause: (scope: OrgScope, id: string, context: RequestContext) => act(scope, id, context, 'pause'),
+    resume: (scope: OrgScope, id: string, context: RequestContext) => act(scope, id, context, 'resume'),
+    cancel: (scope: OrgScope, id: string, context: RequestContext) => act(scope, id, context, 'cancel'),
   };
 }
 

@@ -21,7 +21,7 @@ ALTER TABLE "commands" ADD COLUMN     "job_id" UUID;
 -- CreateTable
 CREATE TABLE "signing_keys" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
-    "owner_user_id" UUID NOT NULL,
+    "organization_id" UUID NOT NULL,
     "name" TEXT NOT NULL,
     "public_key" BYTEA NOT NULL,
     "revoked_at" TIMESTAMPTZ(6),
@@ -33,7 +33,7 @@ CREATE TABLE "signing_keys" (
 -- CreateTable
 CREATE TABLE "firmware_images" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
-    "owner_user_id" UUID NOT NULL,
+    "organization_id" UUID NOT NULL,
     "created_by_user_id" UUID,
     "version" TEXT NOT NULL,
     "chip_family" TEXT NOT NULL,
@@ -51,7 +51,7 @@ CREATE TABLE "firmware_images" (
 -- CreateTable
 CREATE TABLE "jobs" (
     "id" UUID NOT NULL DEFAULT gen_random_uuid(),
-    "owner_user_id" UUID NOT NULL,
+    "organization_id" UUID NOT NULL,
     "created_by_user_id" UUID,
     "name" TEXT,
     "operation" "job_operation" NOT NULL,
@@ -97,16 +97,16 @@ CREATE TABLE "job_executions" (
 );
 
 -- CreateIndex
-CREATE INDEX "signing_keys_owner_user_id_created_at_idx" ON "signing_keys"("owner_user_id", "created_at");
+CREATE INDEX "signing_keys_organization_id_created_at_idx" ON "signing_keys"("organization_id", "created_at");
 
 -- CreateIndex
-CREATE INDEX "firmware_images_owner_user_id_created_at_idx" ON "firmware_images"("owner_user_id", "created_at");
+CREATE INDEX "firmware_images_organization_id_created_at_idx" ON "firmware_images"("organization_id", "created_at");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "firmware_images_owner_user_id_chip_family_board_revision_ve_key" ON "firmware_images"("owner_user_id", "chip_family", "board_revision", "version");
+CREATE UNIQUE INDEX "firmware_images_organization_id_chip_family_board_revision__key" ON "firmware_images"("organization_id", "chip_family", "board_revision", "version");
 
 -- CreateIndex
-CREATE INDEX "jobs_owner_user_id_created_at_idx" ON "jobs"("owner_user_id", "created_at");
+CREATE INDEX "jobs_organization_id_created_at_idx" ON "jobs"("organization_id", "created_at");
 
 -- CreateIndex
 CREATE INDEX "jobs_status_idx" ON "jobs"("status");
@@ -136,10 +136,10 @@ CREATE INDEX "commands_job_id_status_idx" ON "commands"("job_id", "status");
 ALTER TABLE "commands" ADD CONSTRAINT "commands_job_id_fkey" FOREIGN KEY ("job_id") REFERENCES "jobs"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "signing_keys" ADD CONSTRAINT "signing_keys_owner_user_id_fkey" FOREIGN KEY ("owner_user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "signing_keys" ADD CONSTRAINT "signing_keys_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "firmware_images" ADD CONSTRAINT "firmware_images_owner_user_id_fkey" FOREIGN KEY ("owner_user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "firmware_images" ADD CONSTRAINT "firmware_images_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "firmware_images" ADD CONSTRAINT "firmware_images_created_by_user_id_fkey" FOREIGN KEY ("created_by_user_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE CASCADE;
@@ -148,7 +148,7 @@ ALTER TABLE "firmware_images" ADD CONSTRAINT "firmware_images_created_by_user_id
 ALTER TABLE "firmware_images" ADD CONSTRAINT "firmware_images_signing_key_id_fkey" FOREIGN KEY ("signing_key_id") REFERENCES "signing_keys"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "jobs" ADD CONSTRAINT "jobs_owner_user_id_fkey" FOREIGN KEY ("owner_user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "jobs" ADD CONSTRAINT "jobs_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_created_by_user_id_fkey" FOREIGN KEY ("created_by_user_id") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE CASCADE;
