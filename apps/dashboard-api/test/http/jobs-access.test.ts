@@ -116,6 +116,7 @@ describe('role rows', () => {
       ['job.resume', team.operator.user.id],
       ['job.cancel', team.operator.user.id],
     ]);
+    expect(audit.every((a) => a.organizationId === team.orgId)).toBe(true); // in the organization's audit log
   });
 });
 

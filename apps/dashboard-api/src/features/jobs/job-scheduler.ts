@@ -80,24 +80,31 @@ export async function countExecutions(tx: Tx, jobId: string): Promise<ExecutionC
  * Stops a job (ABORTED or CANCELLED): nothing more is handed out, PENDING executions and the
  * job's still QUEUED commands are cancelled (each command audited); DELIVERED ones finish.
  */
-export async function stopJob(tx: Tx, job: { id: string }, status: 'ABORTED' | 'CANCELLED', reason: string, actor: { type: 'user'; id: string } | typeof SYSTEM) {
+export async function stopJob(tx: Tx, job: { id: string; organization_id: string }, status: 'ABORTED' | 'CANCELLED', reason: string, actor: { type: 'user'; id: string } | typeof SYSTEM) {
   await tx.$executeRaw`UPDATE jobs SET status = ${status}::job_status, status_reason = ${reason}, updated_at = now() WHERE id = ${job.id}::uuid`;
   const note = status === 'ABORTED' ? 'job aborted' : 'job cancelled';
   const pending = await tx.$executeRaw`
     UPDATE job_executions SET status = 'CANCELLED', reason = ${note}, finished_at = now(), updated_at = now()
      WHERE job_id = ${job.id}::uuid AND status = 'PENDING'`;
-  const commands = await tx.$queryRaw<{ id: string; dongle_id: string }[]>`
-    UPDATE commands SET status = 'CANCELLED', error = ${note}, completed_at = now(), updated_at = now()
-     WHERE job_id = ${job.id}::uuid AND status = 'QUEUED' RETURNING id, dongle_id`;
-  if (commands.length > 0) {
-    await tx.$executeRaw`
-      UPDATE job_executions SET status = 'CANCELLED', reason = ${note}, finished_at = now(), updated_at = now()
-       WHERE command_id = ANY(${commands.map((c) => c.id)}::uuid[]) AND status = 'IN_PROGRESS'`;
-  }
-  for (const command of commands) {
-    await recordAudit(tx, { actor, action: 'command.cancel', targetType: 'command', targetId: command.id, details: { dongleId: command.dongle_id, jobId: job.id, reason: note } });
-  }
-  await recordAudit(tx, { actor, action: status === 'ABORTED' ? 'job.abort' : 'job.cancel', targetType: 'job', targetId: job.id, details: { reason, pendingCancelled: pending, queuedCommandsCancelled: commands.length } });
+  // One statement for any number of QUEUED commands (a job may have thousands in flight): the
+  // commands, their executions, and one command.cancel audit row each — the rows recordAudit
+  // would write, batched (ids only in the details, nothing to scrub).
+  const [cancelled] = await tx.$queryRaw<{ n: number }[]>`
+    WITH c AS (
+      UPDATE commands SET status = 'CANCELLED', error = ${note}, completed_at = now(), updated_at = now()
+       WHERE job_id = ${job.id}::uuid AND status = 'QUEUED' RETURNING id, dongle_id
+    ), e AS (
+      UPDATE job_executions x SET status = 'CANCELLED', reason = ${note}, finished_at = now(), updated_at = now()
+        FROM c WHERE x.command_id = c.id AND x.status = 'IN_PROGRESS' RETURNING x.id
+    ), a AS (
+      INSERT INTO audit_logs (actor_type, actor_id, action, target_type, target_id, result, details, organization_id)
+      SELECT ${actor.type}::actor_type, ${actor.type === 'user' ? actor.id : null}::uuid, 'command.cancel', 'command', c.id::text, 'success',
+             jsonb_build_object('dongleId', c.dongle_id, 'jobId', ${job.id}::text, 'reason', ${note}::text), ${job.organization_id}::uuid
+        FROM c RETURNING id
+    )
+    SELECT (SELECT count(*) FROM c)::int AS n, (SELECT count(*) FROM e) AS executions, (SELECT count(*) FROM a) AS audited`;
+  const commands = { length: cancelled!.n };
+  await recordAudit(tx, { organizationId: job.organization_id, actor, action: status === 'ABORTED' ? 'job.abort' : 'job.cancel', targetType: 'job', targetId: job.id, details: { reason, pendingCancelled: pending, queuedCommandsCancelled: commands.length } });
 }
 
 /** SCHEDULED → IN_PROGRESS: the target list is resolved now and kept as the executions. */
@@ -136,8 +143,8 @@ async function startJob(tx: Tx, job: JobRow): Promise<void> {
            status_reason = ${done ? 'no dongle matched the targets' : null}, finished_at = ${done ? new Date() : null},
            dispatch_credit = ${Math.min(creditCap(job.rollout.maxPerMinute), job.rollout.maxPerMinute / 60)}, last_dispatch_at = now(), updated_at = now()
      WHERE id = ${job.id}::uuid`;
-  await recordAudit(tx, { actor: SYSTEM, action: 'job.start', targetType: 'job', targetId: job.id, details: { targetCount: inserted } });
-  if (done) await recordAudit(tx, { actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { reason: 'no dongle matched the targets' } });
+  await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.start', targetType: 'job', targetId: job.id, details: { targetCount: inserted } });
+  if (done) await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { reason: 'no dongle matched the targets' } });
 }
 
 /**
@@ -195,7 +202,7 @@ async function closeStage(tx: Tx, job: JobRow, counts: ExecutionCounts): Promise
   if (job.current_stage >= stages.length - 1) {
     if (counts.PENDING + counts.IN_PROGRESS > 0) return true;
     await tx.$executeRaw`UPDATE jobs SET status = 'COMPLETED', status_reason = NULL, updated_at = now() WHERE id = ${job.id}::uuid`;
-    await recordAudit(tx, { actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { progress: counts } });
+    await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { progress: counts } });
     job.status = 'COMPLETED';
     return false;
   }
@@ -212,12 +219,12 @@ async function closeStage(tx: Tx, job: JobRow, counts: ExecutionCounts): Promise
   job.current_stage += 1;
   if (passed) {
     await tx.$executeRaw`UPDATE jobs SET current_stage = ${job.current_stage}, updated_at = now() WHERE id = ${job.id}::uuid`;
-    await recordAudit(tx, { actor: SYSTEM, action: 'job.stage.advance', targetType: 'job', targetId: job.id, details: { stage: stageNo, successPercent: rate, needed } });
+    await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.stage.advance', targetType: 'job', targetId: job.id, details: { stage: stageNo, successPercent: rate, needed } });
     return true;
   }
   const reason = `stage ${stageNo} reached ${rate.toFixed(1)} % success, below its ${needed} %: resume to start stage ${stageNo + 1}`;
   await tx.$executeRaw`UPDATE jobs SET current_stage = ${job.current_stage}, status = 'PAUSED', status_reason = ${reason}, updated_at = now() WHERE id = ${job.id}::uuid`;
-  await recordAudit(tx, { actor: SYSTEM, action: 'job.pause', targetType: 'job', targetId: job.id, details: { reason, stage: stageNo, successPercent: rate, needed } });
+  await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.pause', targetType: 'job', targetId: job.id, details: { reason, stage: stageNo, successPercent: rate, needed } });
   job.status = 'PAUSED';
   return false;
 }
@@ -285,6 +292,7 @@ async function enqueueFor(tx: Tx, job: JobRow, dongleId: string, image: Firmware
     jobId: job.id,
     ttlSeconds: Math.min(TTL_MAX_SECONDS, job.execution_timeout_seconds),
     timeoutSeconds: job.execution_timeout_seconds,
+    context: { ip: null, userAgent: null, organizationId: job.organization_id },
   };
   if (job.operation === 'FIRMWARE_UPDATE') {
     const payload = {
@@ -319,7 +327,7 @@ async function enqueueFor(tx: Tx, job: JobRow, dongleId: string, image: Firmware
         version = can_configs.version + 1, updated_at = now()
       RETURNING version`;
     const command = await enqueueCommand(tx, { ...common, type: 'APPLY_CAN_CONFIG', payload: { version: saved!.version, config } });
-    await recordAudit(tx, { actor: job.created_by_user_id ? { type: 'user', id: job.created_by_user_id } : SYSTEM, action: 'can_config.update', targetType: 'dongle', targetId: dongleId, details: { toVersion: saved!.version, commandId: command.id, jobId: job.id } });
+    await recordAudit(tx, { organizationId: job.organization_id, actor: job.created_by_user_id ? { type: 'user', id: job.created_by_user_id } : SYSTEM, action: 'can_config.update', targetType: 'dongle', targetId: dongleId, details: { toVersion: saved!.version, commandId: command.id, jobId: job.id } });
     return command.id;
   }
   const command = job.spec.command!;

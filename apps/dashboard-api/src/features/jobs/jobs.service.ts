@@ -137,14 +137,14 @@ export function createJobsService(deps: { db: Database }) {
   /** Locks the organization's job (waits for a scheduler tick holding it) and applies `action`. */
   async function act(scope: OrgScope, id: string, context: RequestContext, action: 'pause' | 'resume' | 'cancel'): Promise<JobView> {
     await prisma.$transaction(async (tx) => {
-      const [job] = await tx.$queryRaw<{ status: Job['status']; started_at: Date | null }[]>`
-        SELECT status::text AS status, started_at FROM jobs WHERE id = ${id}::uuid AND organization_id = ${scope.orgId}::uuid FOR UPDATE`;
+      const [job] = await tx.$queryRaw<{ status: Job['status']; started_at: Date | null; organization_id: string }[]>`
+        SELECT status::text AS status, started_at, organization_id::text AS organization_id FROM jobs WHERE id = ${id}::uuid AND organization_id = ${scope.orgId}::uuid FOR UPDATE`;
       if (!job) throw notFound('Job');
       const actor = { type: 'user', id: scope.userId } as const;
       const refuse = () => conflict('invalid_job_state', `A ${job.status} job cannot be ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}.`);
       if (action === 'cancel') {
         if (!['SCHEDULED', 'IN_PROGRESS', 'PAUSED'].includes(job.status)) throw refuse();
-        await stopJob(tx, { id }, 'CANCELLED', 'cancelled by a member', actor);
+        await stopJob(tx, { id, organization_id: job.organization_id }, 'CANCELLED', 'cancelled by a member', actor);
         return;
       }
       if (action === 'pause' && !['SCHEDULED', 'IN_PROGRESS'].includes(job.status)) throw refuse();
@@ -156,7 +156,7 @@ export function createJobsService(deps: { db: Database }) {
                last_dispatch_at = CASE WHEN ${action === 'resume'} THEN now() ELSE last_dispatch_at END, updated_at = now()
          WHERE id = ${id}::uuid`;
       await recordAudit(tx, { actor, action: `job.${action}`, targetType: 'job', targetId: id, details: { from: job.status, to }, context });
-    });
+    }, { timeout: 60_000, maxWait: 10_000 });
     return get(scope, id);
   }
 

@@ -103,6 +103,23 @@ describe('jobs', () => {
     expect([command.status, command.error]).toEqual(['CANCELLED', 'job cancelled']);
   });
 
+  it('cancels a job with a thousand QUEUED commands in one go, each command cancelled and audited', async () => {
+    const owner = await createOperator(app);
+    const org = await app.db.prisma.organization.findUniqueOrThrow({ where: { personalOwnerUserId: owner.user.id } });
+    const tag = `bulk${randomBytes(3).toString('hex')}`;
+    await app.db.prisma.dongle.createMany({
+      data: Array.from({ length: 1_000 }, () => ({ deviceId: randomBytes(8).toString('hex'), ownerUserId: owner.user.id, organizationId: org.id, ownershipState: 'CLAIMED_ACTIVE' as const, lastSeenAt: new Date(), lastSeenAgentId: owner.agentRow.id, tags: { bulk: tag } })),
+    });
+    const created = await owner.agent.post('/api/jobs').set(csrf(owner)).send({ operation: { type: 'COMMAND', command: { type: 'REBOOT' } }, targets: { selector: `bulk=${tag}` }, rollout: { maxPerMinute: 100_000, maxInFlight: 1_000 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await waitForJob(owner, created.body.id, (j) => j.progress.IN_PROGRESS === 1_000);
+    const cancelled = await owner.agent.post(`/api/jobs/${created.body.id}/cancel`).set(csrf(owner));
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect(cancelled.body.progress).toMatchObject({ CANCELLED: 1_000, IN_PROGRESS: 0 });
+    expect(await app.db.prisma.command.count({ where: { jobId: created.body.id, status: 'CANCELLED' } })).toBe(1_000);
+    expect(await app.db.prisma.auditLog.count({ where: { action: 'command.cancel', organizationId: org.id } })).toBe(1_000);
+  });
+
   it('refuses invalid rollouts, a malformed selector and requireSigned on a non-firmware job with 422 naming the field', async () => {
     const bad = async (body: object, path: string) => {
       const res = await operator.agent.post('/api/jobs').set(csrf(operator)).send(body);
