@@ -2,7 +2,7 @@
 // server entry (server.ts) listens, so tests run this exact app on port 0.
 import express, { type Express } from 'express';
 import type { Config } from './config.ts';
-import { mountAuditRoutes } from './features/audit/audit.routes.ts';
+import { mountAuditRoutes, mountOrgAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createEmailSender } from './features/email/email-sender.ts';
@@ -113,7 +113,8 @@ export function createApp(deps: AppDeps): App {
   mountMeRoutes(mount('/me'), { me: createMeService({ db, hasher, loginFailures: auth.loginFailures }), config });
   mountAdminUserRoutes(mount('/admin/users'), { users: createAdminUsersService({ db }) });
   if (config.email.senderEnabled) lifecycle.addWorker(createEmailSender(db, emailTransportFor(config, logger), logger, config.email));
-  mountAuditRoutes(mount('/admin'), { review: createAuditReview({ db }), logger });
+  const auditReview = createAuditReview({ db });
+  mountAuditRoutes(mount('/admin'), { review: auditReview, logger });
 
   // Fleet: agents, dongles (claim, token exchange, release), groups, CAN configuration.
   const agents = createAgentsService({ db, config });
@@ -142,6 +143,7 @@ export function createApp(deps: AppDeps): App {
   const invitations = createInvitationsService({ db, config });
   mountOrganizationRoutes(mount('/orgs'), { orgs: createOrganizationsService({ db }), invitations, apiKeys: createApiKeysService({ db }) });
   mountInvitationAcceptRoutes(mount('/invitations'), { invitations });
+  mountOrgAuditRoutes(mount('/orgs'), { review: auditReview, logger });
 
   app.use('/api', api);
   app.use(routeNotFound);

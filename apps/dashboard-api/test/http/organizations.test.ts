@@ -77,6 +77,33 @@ describe('a shared organization', () => {
     expect((await team.operator.agent.get('/api/dongles')).body.items).toEqual([]);
   });
 
+  it('lets two members command the same dongle through an agent a third member enrolled; the hand-out stays in the organization', async () => {
+    const t = await createTeam(app);
+    const other = await createTeam(app, 'Neighbours');
+    const deviceId = randomDeviceId();
+    await heartbeat(app, t.agentAuth, [deviceId]);
+    const claimed = await t.operator.agent.post(`/api/orgs/${t.orgId}/dongles/claim`).set(csrf(t.operator)).send({ deviceId });
+    expect((await app.http.post(`/api/agent/dongles/${deviceId}/token`).set('Authorization', t.agentAuth)).status).toBe(200);
+    expect((await app.http.post(`/api/agent/dongles/${deviceId}/token/ack`).set('Authorization', t.agentAuth)).status).toBe(200);
+    const send = (m: typeof t.admin) => m.agent.post(`/api/orgs/${t.orgId}/dongles/${claimed.body.id}/commands`).set(csrf(m)).send({ type: 'PING', payload: {} });
+    const [byAdmin, byOperator] = [await send(t.admin), await send(t.operator)];
+    expect([byAdmin.status, byOperator.status]).toEqual([201, 201]);
+    expect((await send(t.viewer)).status).toBe(403);
+    // Another organization's agent reporting the dongle gets nothing; the organization's agent gets both.
+    await heartbeat(app, other.agentAuth, [deviceId]);
+    expect((await app.http.get('/api/agent/commands?wait=0').set('Authorization', other.agentAuth)).body.commands).toEqual([]);
+    const polled = await app.http.get('/api/agent/commands?wait=0').set('Authorization', t.agentAuth);
+    expect(polled.body.commands.map((c: { id: string }) => c.id).sort()).toEqual([byAdmin.body.id, byOperator.body.id].sort());
+    // Every member reads both; the creators are kept.
+    const history = await t.viewer.agent.get(`/api/orgs/${t.orgId}/dongles/${claimed.body.id}/commands`);
+    expect(history.body.items.map((c: { id: string }) => c.id).sort()).toEqual([byAdmin.body.id, byOperator.body.id].sort());
+    const rows = await app.db.prisma.command.findMany({ where: { id: { in: [byAdmin.body.id, byOperator.body.id] } } });
+    expect(new Set(rows.map((r) => r.createdByUserId))).toEqual(new Set([t.admin.user.id, t.operator.user.id]));
+    expect(rows.every((r) => r.organizationId === t.orgId)).toBe(true);
+    // Another organization cannot even see them.
+    expect((await other.owner.agent.get(`/api/orgs/${other.orgId}/commands/${byAdmin.body.id}`)).status).toBe(404);
+  });
+
   it('refuses a claim when the dongle is seen only by another organization’s agent (404)', async () => {
     const other = await createTeam(app, 'Other lab');
     const deviceId = randomDeviceId();
@@ -204,5 +231,45 @@ describe('invitations', () => {
     const t = await createTeam(app);
     const late = await joinAs(app, t.owner, t.orgId, 'operator');
     expect((await late.agent.get(`/api/orgs/${t.orgId}/agents`)).body.items.map((a: { id: string }) => a.id)).toEqual([t.agentRow.id]);
+  });
+});
+
+describe('the organization audit log', () => {
+  it('shows an org admin their organization’s rows only, with the admin review’s filters, pages and export', async () => {
+    const t = await createTeam(app);
+    const other = await createTeam(app, 'Elsewhere');
+    const page = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs?limit=2`);
+    expect(page.status).toBe(200);
+    expect(page.body.items).toHaveLength(2);
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const all = [];
+    for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+      const res = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs`).query({ limit: 5, ...(cursor ? { cursor } : {}) });
+      all.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    }
+    const ids = new Set((await app.db.prisma.auditLog.findMany({ where: { organizationId: t.orgId }, select: { id: true } })).map((r) => r.id));
+    expect(all.map((r: { id: string }) => r.id).sort()).toEqual([...ids].sort());
+    expect(JSON.stringify(all)).not.toContain(other.orgId);
+    const filtered = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs`).query({ action: 'organization.member.add' });
+    expect(filtered.body.items).toHaveLength(4);
+    const exported = await t.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs/export`).query({ format: 'ndjson' }).buffer(true).parse((res, done) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => done(null, text));
+    });
+    expect(exported.status).toBe(200);
+    const lines = String(exported.body).trim().split('\n').map((line) => JSON.parse(line) as { id: string; action: string });
+    // Everything of the organization, including the export's own row (written before it streams).
+    const after = (await app.db.prisma.auditLog.findMany({ where: { organizationId: t.orgId }, select: { id: true } })).map((r) => r.id);
+    expect(lines.map((line) => line.id).sort()).toEqual(after.sort());
+    expect(lines.some((line) => line.action === 'audit.export')).toBe(true);
+  });
+
+  it('is closed to operators and viewers (403) and to non-members (404)', async () => {
+    const t = await createTeam(app);
+    expect((await t.operator.agent.get(`/api/orgs/${t.orgId}/audit-logs`)).status).toBe(403);
+    expect((await t.viewer.agent.get(`/api/orgs/${t.orgId}/audit-logs`)).status).toBe(403);
+    expect((await team.admin.agent.get(`/api/orgs/${t.orgId}/audit-logs`)).status).toBe(404);
   });
 });

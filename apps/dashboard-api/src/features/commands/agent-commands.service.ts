@@ -1,7 +1,7 @@
 // The agent side of the queue: the long-poll hand-out and the result post.
 //
 // Hand-out rule: an agent gets the QUEUED, unexpired commands of dongles that (a) belong to its
-// owner, (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
+// organization (and were queued in it), (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
 // (dongles.last_seen_agent_id / last_seen_at, set by the heartbeat). So a command goes to the
 // agent that can actually reach the dongle; if none can, it EXPIRES rather than being handed
 // to an agent that would have to fail it. Delivery is at most once (a REBOOT must not run
@@ -33,7 +33,8 @@ WITH picked AS (
     FROM dongles d
     JOIN commands q ON q.dongle_id = d.id
    WHERE d.last_seen_agent_id = $1
-     AND d.owner_user_id = $2
+     AND d.organization_id = $2
+     AND q.organization_id = d.organization_id
      AND d.ownership_state = 'CLAIMED_ACTIVE'
      AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
      AND q.status = 'QUEUED'
@@ -81,7 +82,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   const { db, notifier } = deps;
 
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
+    const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
     return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
   }
 
@@ -96,7 +97,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
     for (;;) {
       if (signal.aborted) return [];
       // Register before checking: a NOTIFY between the check and the wait is not lost.
-      const wakeup = options.waitSeconds > 0 ? notifier.wait(agent.userId) : undefined;
+      const wakeup = options.waitSeconds > 0 ? notifier.wait(agent.organizationId) : undefined;
       let commands: DeliveredCommand[];
       try {
         commands = await claim(agent, options.limit);

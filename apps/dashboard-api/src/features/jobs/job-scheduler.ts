@@ -288,6 +288,7 @@ function skipReason(job: JobRow, dongle: Candidate, image: FirmwareTarget | unde
 async function enqueueFor(tx: Tx, job: JobRow, dongleId: string, image: FirmwareTarget | undefined): Promise<string> {
   const common = {
     dongleId,
+    organizationId: job.organization_id,
     createdByUserId: job.created_by_user_id,
     jobId: job.id,
     ttlSeconds: Math.min(TTL_MAX_SECONDS, job.execution_timeout_seconds),
