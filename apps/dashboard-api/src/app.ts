@@ -2,7 +2,7 @@
 // server entry (server.ts) listens, so tests run this exact app on port 0.
 import express, { type Express } from 'express';
 import type { Config } from './config.ts';
-import { mountAuditRoutes } from './features/audit/audit.routes.ts';
+import { mountAuditRoutes, mountOrgAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
 import { createAuthService } from './features/auth/auth.service.ts';
 import { createEmailSender } from './features/email/email-sender.ts';
@@ -27,6 +27,10 @@ import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
+import { createApiKeysService } from './features/organizations/api-keys.service.ts';
+import { createInvitationsService } from './features/organizations/invitations.service.ts';
+import { mountInvitationAcceptRoutes, mountOrganizationRoutes } from './features/organizations/organizations.routes.ts';
+import { createOrganizationsService } from './features/organizations/organizations.service.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
@@ -40,6 +44,9 @@ import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
 import { rateLimitPruner } from './platform/rate-limit.ts';
+
+/** Where the fleet routes are mounted: the v0.7 paths, and per organization. */
+export const FLEET_PREFIXES = ['', '/orgs/:orgId'] as const;
 
 export interface AppDeps {
   config: Config;
@@ -69,7 +76,7 @@ export function createApp(deps: AppDeps): App {
   const hasher = deps.hasher ?? PasswordHasher.fromConfig(config);
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const openapi = new OpenApiRegistry();
-  const guards = createGuards(db);
+  const guards = createGuards(db, config);
   lifecycle.addWorker(rateLimitPruner(db, logger));
 
   const app = express();
@@ -102,20 +109,33 @@ export function createApp(deps: AppDeps): App {
   mountMeRoutes(mount('/me'), { me: createMeService({ db, hasher, loginFailures: auth.loginFailures }), config });
   mountAdminUserRoutes(mount('/admin/users'), { users: createAdminUsersService({ db }) });
   if (config.email.senderEnabled) lifecycle.addWorker(createEmailSender(db, emailTransportFor(config, logger), logger, config.email));
-  mountAuditRoutes(mount('/admin'), { review: createAuditReview({ db }), logger });
+  const auditReview = createAuditReview({ db });
+  mountAuditRoutes(mount('/admin'), { review: auditReview, logger });
 
   // Fleet: agents, dongles (claim, token exchange, release), groups, CAN configuration.
   const agents = createAgentsService({ db, config });
   const dongles = createDonglesService({ db });
   lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
-  mountAgentRoutes(mount('/agents'), { agents });
+  const canConfig = createCanConfigService({ db });
+  const groups = createGroupsService({ db });
+  // The operator's fleet routes, twice: unscoped (the v0.7 paths, acting in the caller's
+  // personal organization or the API key's) and under /orgs/:orgId (doc/organizations.md).
+  for (const prefix of FLEET_PREFIXES) {
+    mountAgentRoutes(mount(`${prefix}/agents`), { agents });
+    mountDongleRoutes(mount(`${prefix}/dongles`), { dongles });
+    mountCanConfigRoutes(mount(`${prefix}/dongles`), { canConfig });
+    mountGroupRoutes(mount(`${prefix}/groups`), { groups });
+  }
   mountAgentApiRoutes(mount('/agent'), { agents, db, config });
-  mountDongleRoutes(mount('/dongles'), { dongles });
-  mountCanConfigRoutes(mount('/dongles'), { canConfig: createCanConfigService({ db }) });
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
-  mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
-  setupCommands({ config, db, logger, lifecycle, mount });
+  setupCommands({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
+
+  // Organizations: members, invitations, API keys (the fleet routes above are also per org).
+  const invitations = createInvitationsService({ db, config });
+  mountOrganizationRoutes(mount('/orgs'), { orgs: createOrganizationsService({ db }), invitations, apiKeys: createApiKeysService({ db }) });
+  mountInvitationAcceptRoutes(mount('/invitations'), { invitations });
+  mountOrgAuditRoutes(mount('/orgs'), { review: auditReview, logger });
 
   app.use('/api', api);
   app.use(routeNotFound);

@@ -113,6 +113,8 @@ const envSchema = z
     RATE_LIMIT_RESET_ACCOUNT: rateRule('3/3600'),
     RATE_LIMIT_VERIFY_IP: rateRule('30/3600'),
     RATE_LIMIT_ENROLL_IP: rateRule('20/3600'),
+    /** Requests per API key (each key counts on its own). */
+    RATE_LIMIT_API_KEY: rateRule('600/60'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -178,6 +180,7 @@ export interface RateLimits {
   resetAccount: RateLimitSetting;
   verifyIp: RateLimitSetting;
   enrollIp: RateLimitSetting;
+  apiKey: RateLimitSetting;
 }
 
 export class ConfigError extends Error {
@@ -258,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       resetAccount: env.RATE_LIMIT_RESET_ACCOUNT,
       verifyIp: env.RATE_LIMIT_VERIFY_IP,
       enrollIp: env.RATE_LIMIT_ENROLL_IP,
+      apiKey: env.RATE_LIMIT_API_KEY,
     }),
   });
 }

@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../features/auth/password-hashing.ts';
 import { recordAudit } from '../features/audit/audit.writer.ts';
 import type { Database, Tx } from '../platform/database.ts';
 import { sha256Hex } from '../platform/secrets.ts';
+import { personalOrganizationId } from '../features/organizations/personal.ts';
 
 export const DEMO_OPERATOR = { email: 'demo@fleet.local', password: 'demo-operator-password' } as const;
 
@@ -79,7 +80,7 @@ async function ensureAgents(tx: Tx, userId: string, created: string[]): Promise<
       continue;
     }
     const agent = await tx.agent.create({
-      data: { userId, name: spec.name, hostname: spec.hostname, os: spec.os, version: spec.version, lastSeenAt: new Date(), tokens: { create: { tokenHash } } },
+      data: { userId, organizationId: await personalOrganizationId(tx, userId), name: spec.name, hostname: spec.hostname, os: spec.os, version: spec.version, lastSeenAt: new Date(), tokens: { create: { tokenHash } } },
     });
     created.push(`agent ${spec.name}`);
     ids.push(agent.id);
@@ -116,7 +117,7 @@ async function ensureGroup(tx: Tx, userId: string, dongleA: string, dongleB: str
   // A dongle is in at most one group, so "a group holding the first dongle" identifies the demo group.
   const existing = await tx.dongleGroupMember.findUnique({ where: { dongleId: dongleA } });
   if (existing) return;
-  await tx.dongleGroup.create({ data: { userId, name: 'Axles', dongleAId: dongleA, dongleBId: dongleB, mode: 'ACTIVE' } });
+  await tx.dongleGroup.create({ data: { userId, organizationId: await personalOrganizationId(tx, userId), name: 'Axles', dongleAId: dongleA, dongleBId: dongleB, mode: 'ACTIVE' } });
   created.push('group Axles');
 }
 
@@ -139,7 +140,7 @@ async function ensureCommands(tx: Tx, userId: string, agentId: string, dongleId:
   for (const { idempotencyKey, ...command } of commands) {
     const existing = await tx.command.findFirst({ where: { dongleId, idempotencyKey }, select: { id: true } });
     if (existing) continue;
-    await tx.command.create({ data: { dongleId, createdByUserId: userId, idempotencyKey, expiresAt: new Date(command.createdAt.getTime() + 60_000), ...command } });
+    await tx.command.create({ data: { dongleId, organizationId: await personalOrganizationId(tx, userId), createdByUserId: userId, idempotencyKey, expiresAt: new Date(command.createdAt.getTime() + 60_000), ...command } });
     created.push(`command ${command.type} (${command.status})`);
   }
 }

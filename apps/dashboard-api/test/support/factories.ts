@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import type { Database } from '../../src/platform/database.ts';
 import { generateSecret, sha256Hex } from '../../src/platform/secrets.ts';
+import { personalOrganizationId } from '../../src/features/organizations/personal.ts';
 import { sharedHasher } from './test-app.ts';
 
 export const DEFAULT_PASSWORD = 'correct horse battery staple';
@@ -58,11 +59,14 @@ export async function createLoggedInUser(db: Database, baseUrl: string, options:
   return { user, ...(await login(baseUrl, user.email, user.password)) };
 }
 
-/** An enrolled agent with a live bearer token (inserted directly; enrollment has its own tests). */
-export async function createAgent(db: Database, userId: string, name = 'bench-pc') {
+/**
+ * An enrolled agent with a live bearer token (inserted directly; enrollment has its own tests),
+ * in the given organization or the user's personal one.
+ */
+export async function createAgent(db: Database, userId: string, name = 'bench-pc', organizationId?: string) {
   const token = generateSecret();
   const agent = await db.prisma.agent.create({
-    data: { userId, name, hostname: `${name}.local`, os: 'linux', version: '1.0.0', lastSeenAt: new Date(), tokens: { create: { tokenHash: sha256Hex(token) } } },
+    data: { userId, organizationId: organizationId ?? (await personalOrganizationId(db.prisma, userId)), name, hostname: `${name}.local`, os: 'linux', version: '1.0.0', lastSeenAt: new Date(), tokens: { create: { tokenHash: sha256Hex(token) } } },
   });
   return { agent, token, authorization: `Bearer ${token}` };
 }

@@ -4,7 +4,8 @@ import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { listQuery, pageOf } from '../../platform/pagination.ts';
 import { clientIp, rateLimit } from '../../platform/rate-limit.ts';
 import { requestContext } from '../audit/audit.writer.ts';
-import { currentAgent, currentUser } from '../auth/principal.ts';
+import { currentAgent } from '../auth/principal.ts';
+import { currentScope } from '../organizations/org-scope.ts';
 import {
   agentIdParams,
   agentView,
@@ -26,41 +27,41 @@ export function mountAgentRoutes(api: ApiRouter, deps: { agents: AgentsService }
 
   api.post(
     '/enrollment-codes',
-    { summary: 'Create a one-time agent enrollment code (10 minutes)', tags, auth: 'verified', responses: { 201: { description: 'The code, shown once', schema: enrollmentCodeView } } },
+    { summary: 'Create a one-time agent enrollment code (10 minutes)', tags, auth: 'verified', permission: 'agents.manage', responses: { 201: { description: 'The code, shown once', schema: enrollmentCodeView } } },
     async (req, res) => {
-      res.status(201).json(await agents.createEnrollmentCode(currentUser(res), requestContext(req)));
+      res.status(201).json(await agents.createEnrollmentCode(currentScope(res), requestContext(req)));
     },
   );
 
   api.get(
     '/',
-    { summary: 'My agents, newest first', tags, auth: 'session', query: listQuery, responses: { 200: { description: 'A page of agents', schema: pageOf(agentView) } } },
+    { summary: "The organization's agents, newest first", tags, auth: 'session', permission: 'fleet.read', query: listQuery, responses: { 200: { description: 'A page of agents', schema: pageOf(agentView) } } },
     async (_req, res) => {
-      res.json(await agents.list(currentUser(res), res.locals.query));
+      res.json(await agents.list(currentScope(res), res.locals.query));
     },
   );
 
   api.get(
     '/:id',
-    { summary: 'One of my agents', tags, auth: 'session', params: agentIdParams, responses: { 200: { description: 'The agent', schema: agentView } } },
+    { summary: 'One agent of the organization', tags, auth: 'session', permission: 'fleet.read', params: agentIdParams, responses: { 200: { description: 'The agent', schema: agentView } } },
     async (_req, res) => {
-      res.json(await agents.get(currentUser(res), res.locals.params.id));
+      res.json(await agents.get(currentScope(res), res.locals.params.id));
     },
   );
 
   api.patch(
     '/:id',
-    { summary: 'Rename an agent', tags, auth: 'session', params: agentIdParams, body: renameAgentBody, responses: { 200: { description: 'The agent', schema: agentView } } },
+    { summary: 'Rename an agent', tags, auth: 'session', permission: 'agents.manage', params: agentIdParams, body: renameAgentBody, responses: { 200: { description: 'The agent', schema: agentView } } },
     async (req, res) => {
-      res.json(await agents.rename(currentUser(res), res.locals.params.id, res.locals.body.name, requestContext(req)));
+      res.json(await agents.rename(currentScope(res), res.locals.params.id, res.locals.body.name, requestContext(req)));
     },
   );
 
   api.delete(
     '/:id',
-    { summary: 'Delete an agent; its tokens stop working at once', tags, auth: 'session', params: agentIdParams, responses: { 204: { description: 'Deleted' } } },
+    { summary: 'Delete an agent; its tokens stop working at once', tags, auth: 'session', permission: 'agents.manage', params: agentIdParams, responses: { 204: { description: 'Deleted' } } },
     async (req, res) => {
-      await agents.remove(currentUser(res), res.locals.params.id, requestContext(req));
+      await agents.remove(currentScope(res), res.locals.params.id, requestContext(req));
       res.status(204).end();
     },
   );

@@ -1,6 +1,6 @@
 // Desktop agents: enrollment with a one-time code, bearer tokens (stored as SHA-256 only),
-// heartbeats, and the operator's list / rename / delete. Every change is audited in its
-// own transaction; another user's agent is a 404.
+// heartbeats, and the organization's list / rename / delete. Every change is audited in its
+// own transaction; another organization's agent is a 404. user_id keeps who enrolled it.
 import type { Config } from '../../config.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
@@ -8,7 +8,8 @@ import { badRequest, notFound, unauthorized } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import type { AgentPrincipal, SessionUser } from '../auth/principal.ts';
+import type { AgentPrincipal } from '../auth/principal.ts';
+import type { OrgScope } from '../organizations/org-scope.ts';
 import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-sightings.ts';
 import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
 import { presentAgent } from './agents.presenter.ts';
@@ -23,21 +24,22 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
   const pollIntervalMs = deps.config.agentPollIntervalMs;
   const present = (agent: Parameters<typeof presentAgent>[0]) => presentAgent(agent, pollIntervalMs);
 
-  /** The caller's own, not deleted agent, or 404 (also for someone else's). */
-  async function ownAgent(client: Tx | typeof prisma, user: SessionUser, id: string, lock = false) {
-    // The owner condition is part of the locking query: someone else's agent is never locked.
-    if (lock) await client.$queryRaw`SELECT id FROM agents WHERE id = ${id}::uuid AND user_id = ${user.id}::uuid AND revoked_at IS NULL FOR UPDATE`;
-    const agent = await client.agent.findFirst({ where: { id, userId: user.id, revokedAt: null } });
+  /** The organization's not deleted agent, or 404 (also for another organization's). */
+  async function orgAgent(client: Tx | typeof prisma, scope: OrgScope, id: string, lock = false) {
+    // The organization condition is part of the locking query: another's agent is never locked.
+    if (lock) await client.$queryRaw`SELECT id FROM agents WHERE id = ${id}::uuid AND organization_id = ${scope.orgId}::uuid AND revoked_at IS NULL FOR UPDATE`;
+    const agent = await client.agent.findFirst({ where: { id, organizationId: scope.orgId, revokedAt: null } });
     if (!agent) throw notFound('Agent');
     return agent;
   }
 
   return {
-    async createEnrollmentCode(user: SessionUser, context: RequestContext) {
+    async createEnrollmentCode(scope: OrgScope, context: RequestContext) {
+      const user = { id: scope.userId };
       const code = generateSecret();
       const expiresAt = new Date(Date.now() + ENROLLMENT_CODE_TTL_MS);
       await prisma.$transaction(async (tx) => {
-        const row = await tx.agentEnrollmentCode.create({ data: { userId: user.id, codeHash: sha256Hex(code), expiresAt } });
+        const row = await tx.agentEnrollmentCode.create({ data: { userId: user.id, organizationId: scope.orgId, codeHash: sha256Hex(code), expiresAt } });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'agent.enrollment_code.create', targetType: 'agent_enrollment_code', targetId: row.id, details: { expiresAt: expiresAt.toISOString() }, context });
       });
       return { code, expiresAt: expiresAt.toISOString() };
@@ -48,15 +50,17 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
       const codeHash = sha256Hex(input.code);
       const token = generateSecret();
       const agentId = await prisma.$transaction(async (tx) => {
-        const [redeemed] = await tx.$queryRaw<Array<{ id: string; user_id: string }>>`
+        // The code's creator must still be active, verified and an admin of the organization.
+        const [redeemed] = await tx.$queryRaw<Array<{ id: string; user_id: string; organization_id: string }>>`
           UPDATE agent_enrollment_codes c SET used_at = now()
-          FROM users u
+          FROM users u, memberships m
           WHERE c.code_hash = ${codeHash} AND c.used_at IS NULL AND c.expires_at > now()
             AND u.id = c.user_id AND u.status = 'active' AND u.email_verified_at IS NOT NULL
-          RETURNING c.id::text AS id, c.user_id::text AS user_id`;
+            AND m.organization_id = c.organization_id AND m.user_id = c.user_id AND m.role IN ('owner', 'admin')
+          RETURNING c.id::text AS id, c.user_id::text AS user_id, c.organization_id::text AS organization_id`;
         if (!redeemed) return null;
         const agent = await tx.agent.create({
-          data: { userId: redeemed.user_id, name: input.name, hostname: input.hostname, os: input.os, version: input.version, tokens: { create: { tokenHash: sha256Hex(token) } } },
+          data: { userId: redeemed.user_id, organizationId: redeemed.organization_id, name: input.name, hostname: input.hostname, os: input.os, version: input.version, tokens: { create: { tokenHash: sha256Hex(token) } } },
         });
         await tx.agentEnrollmentCode.update({ where: { id: redeemed.id }, data: { agentId: agent.id } });
         await recordAudit(tx, {
@@ -64,6 +68,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
           action: 'agent.enroll',
           targetType: 'agent',
           targetId: agent.id,
+          organizationId: redeemed.organization_id,
           details: { ownerUserId: redeemed.user_id, enrollmentCodeId: redeemed.id, name: input.name, hostname: input.hostname, os: input.os, version: input.version },
           context,
         });
@@ -100,19 +105,20 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
       return { token };
     },
 
-    async list(user: SessionUser, query: ListQuery): Promise<Page<AgentView>> {
-      const page = await pageIds(prisma, 'agents', Prisma.sql`user_id = ${user.id}::uuid AND revoked_at IS NULL`, query);
+    async list(scope: OrgScope, query: ListQuery): Promise<Page<AgentView>> {
+      const page = await pageIds(prisma, 'agents', Prisma.sql`organization_id = ${scope.orgId}::uuid AND revoked_at IS NULL`, query);
       const rows = await prisma.agent.findMany({ where: { id: { in: page.ids } } });
       return { items: inIdOrder(page.ids, rows).map(present), nextCursor: page.nextCursor };
     },
 
-    async get(user: SessionUser, id: string): Promise<AgentView> {
-      return present(await ownAgent(prisma, user, id));
+    async get(scope: OrgScope, id: string): Promise<AgentView> {
+      return present(await orgAgent(prisma, scope, id));
     },
 
-    async rename(user: SessionUser, id: string, name: string, context: RequestContext): Promise<AgentView> {
+    async rename(scope: OrgScope, id: string, name: string, context: RequestContext): Promise<AgentView> {
+      const user = { id: scope.userId };
       return prisma.$transaction(async (tx) => {
-        const before = await ownAgent(tx, user, id, true);
+        const before = await orgAgent(tx, scope, id, true);
         const after = await tx.agent.update({ where: { id }, data: { name } });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'agent.update', targetType: 'agent', targetId: id, changes: changes(before, { name }), context });
         return present(after);
@@ -120,9 +126,10 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
     },
 
     /** Soft delete: the row stays for the audit trail and command history; every token dies now. */
-    async remove(user: SessionUser, id: string, context: RequestContext): Promise<void> {
+    async remove(scope: OrgScope, id: string, context: RequestContext): Promise<void> {
+      const user = { id: scope.userId };
       await prisma.$transaction(async (tx) => {
-        await ownAgent(tx, user, id, true);
+        await orgAgent(tx, scope, id, true);
         const now = new Date();
         await tx.agent.update({ where: { id }, data: { revokedAt: now } });
         const tokens = await tx.agentToken.updateMany({ where: { agentId: id, revokedAt: null }, data: { revokedAt: now } });

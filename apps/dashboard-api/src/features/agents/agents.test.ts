@@ -194,7 +194,7 @@ describe('heartbeat', () => {
 
   it('skips the database entirely when last seen is recent and the version is unchanged', async () => {
     const refuse = { $executeRaw: () => { throw new Error('touchAgentLastSeen wrote although nothing changed'); } } as unknown as Parameters<typeof touchAgentLastSeen>[0];
-    const principal = { id: randomUUID(), userId: randomUUID(), tokenId: randomUUID(), lastSeenAt: new Date(), version: '1.2.0' };
+    const principal = { id: randomUUID(), userId: randomUUID(), organizationId: randomUUID(), tokenId: randomUUID(), lastSeenAt: new Date(), version: '1.2.0' };
     expect(await touchAgentLastSeen(refuse, principal, { pollIntervalMs: 30_000, version: '1.2.0' })).toBe(false);
     expect(await touchAgentLastSeen(refuse, principal, { pollIntervalMs: 30_000 })).toBe(false);
     await expect(touchAgentLastSeen(refuse, principal, { pollIntervalMs: 30_000, version: '1.3.0' })).rejects.toThrow(/wrote/);
@@ -206,7 +206,7 @@ describe('heartbeat', () => {
     const stale = new Date(Date.now() - 20_000);
     await app.db.prisma.agent.update({ where: { id: agent.id }, data: { lastSeenAt: stale } });
     const tokenRow = await app.db.prisma.agentToken.findFirstOrThrow({ where: { agentId: agent.id } });
-    const written = await touchAgentLastSeen(app.db.prisma, { id: agent.id, userId: operator.user.id, tokenId: tokenRow.id, lastSeenAt: stale, version: null }, { pollIntervalMs: 30_000 });
+    const written = await touchAgentLastSeen(app.db.prisma, { id: agent.id, userId: operator.user.id, organizationId: agent.organizationId, tokenId: tokenRow.id, lastSeenAt: stale, version: null }, { pollIntervalMs: 30_000 });
     expect(written).toBe(true);
     const after = await app.db.prisma.agent.findUniqueOrThrow({ where: { id: agent.id } });
     expect(after.lastSeenAt!.getTime()).toBeGreaterThan(stale.getTime());

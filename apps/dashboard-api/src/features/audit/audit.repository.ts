@@ -34,6 +34,8 @@ export function auditQuery(filters: AuditFilters, options: { after?: AuditPositi
   const values: unknown[] = [];
   const param = (value: unknown, cast = '') => `$${values.push(value)}${cast}`;
   const where: string[] = [];
+  // An organization's own log (set by the route, never by the query string).
+  if (filters.organizationId) where.push(`organization_id = ${param(filters.organizationId, '::uuid')}`);
   if (filters.actorId) where.push(`actor_id = ${param(filters.actorId, '::uuid')}`);
   if (filters.action) where.push(`action = ${param(filters.action)}`);
   if (filters.targetType) where.push(`target_type = ${param(filters.targetType)}`);

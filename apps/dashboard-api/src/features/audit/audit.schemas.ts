@@ -53,7 +53,10 @@ export const auditExportQuery = z
 export type AuditExportQuery = z.output<typeof auditExportQuery>;
 
 /** The filters both routes share, as the repository takes them. */
-export type AuditFilters = Pick<AuditListQuery, 'actorId' | 'action' | 'targetType' | 'targetId' | 'from' | 'to'>;
+export type AuditFilters = Pick<AuditListQuery, 'actorId' | 'action' | 'targetType' | 'targetId' | 'from' | 'to'> & {
+  /** Only this organization's rows (the organization audit log); set by the route. */
+  organizationId?: string | undefined;
+};
 export type ExportFormat = AuditExportQuery['format'];
 
 export const auditLogView = z.object({

@@ -1,5 +1,6 @@
-// The admin audit review: a filtered, keyset-paginated list and a streamed export. Callers are
-// admins (the route's guard); the export is itself audited.
+// The audit review: a filtered, keyset-paginated list and a streamed export. Callers are global
+// admins (the whole log) or an organization's admins (`organizationId`: that organization's rows
+// only), as the routes' guards decide; the export is itself audited.
 import type { Database } from '../../platform/database.ts';
 import { tooManyRequests } from '../../platform/errors.ts';
 import type { SessionUser } from '../auth/principal.ts';
@@ -49,8 +50,9 @@ export function createAuditReview({ db, maxConcurrentExports = MAX_CONCURRENT_EX
     }
   }
   return {
-    async list(query: AuditListQuery): Promise<{ items: AuditLogView[]; nextCursor: string | null }> {
-      const { cursor, limit, ...filters } = query;
+    async list(query: AuditListQuery, organizationId?: string): Promise<{ items: AuditLogView[]; nextCursor: string | null }> {
+      const { cursor, limit, ...rest } = query;
+      const filters: AuditFilters = { ...rest, organizationId };
       // One row more than the page tells whether another page exists.
       const rows = await repository.page(filters, cursor, limit + 1);
       const items = rows.slice(0, limit).map(presentAuditLog);
@@ -59,8 +61,9 @@ export function createAuditReview({ db, maxConcurrentExports = MAX_CONCURRENT_EX
     },
 
     /** Records the export (even one the client abandons), then hands back its chunks to stream. */
-    async export(admin: SessionUser, query: AuditExportQuery, context: RequestContext): Promise<AuditExport> {
-      const { format, ...filters } = query;
+    async export(admin: SessionUser, query: AuditExportQuery, context: RequestContext, organizationId?: string): Promise<AuditExport> {
+      const { format, ...rest } = query;
+      const filters: AuditFilters = { ...rest, organizationId };
       if (running >= maxConcurrentExports) throw tooManyRequests(10, 'Too many audit exports are running; try again shortly.');
       running++;
       try {
@@ -78,7 +81,7 @@ export function createAuditReview({ db, maxConcurrentExports = MAX_CONCURRENT_EX
       return {
         format,
         contentType: exportFormats[format].contentType,
-        filename: `audit-logs-${stamp}.${exportFormats[format].extension}`,
+        filename: `audit-logs-${organizationId ? `org-${organizationId.slice(0, 8)}-` : ''}${stamp}.${exportFormats[format].extension}`,
         chunks: holdingSlot(exportChunks(repository, filters, format)),
       };
     },

@@ -11,6 +11,10 @@ export type AuditResult = 'success' | 'failure' | 'denied';
 export interface RequestContext {
   ip: string | null;
   userAgent: string | null;
+  /** The organization the request acts in (organization routes, agents), for the org audit log. */
+  organizationId?: string | null;
+  /** Set when an API key authenticated the request: every change it makes names the key. */
+  apiKeyId?: string | null;
 }
 
 export type FieldChanges = Record<string, { from: unknown; to: unknown }>;
@@ -27,6 +31,8 @@ export interface AuditEvent {
   /** For updates: the changed fields, from `changes(before, after)`; stored as `details.changes`. */
   changes?: FieldChanges;
   context?: RequestContext;
+  /** The organization the change belongs to, when not the request's (e.g. accepting an invitation). */
+  organizationId?: string | null;
 }
 
 // Keys whose values are secrets wherever they appear. Deliberately broad (a false positive only
@@ -64,11 +70,22 @@ export function scrubSecrets(value: unknown, seen = new WeakSet<object>()): unkn
 }
 
 export function requestContext(req: Request): RequestContext {
-  return { ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 512) ?? null };
+  const locals = req.res?.locals;
+  const organizationId = locals?.org?.orgId ?? locals?.agent?.organizationId ?? null;
+  const apiKeyId = locals?.org?.apiKeyId ?? null;
+  return {
+    ip: req.ip ?? null,
+    userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+    ...(organizationId ? { organizationId } : {}),
+    ...(apiKeyId ? { apiKeyId } : {}),
+  };
 }
 
 export async function recordAudit(tx: Pick<Tx, 'auditLog'>, event: AuditEvent): Promise<void> {
-  const details = event.changes && Object.keys(event.changes).length > 0 ? { ...event.details, changes: event.changes } : event.details;
+  let details = event.changes && Object.keys(event.changes).length > 0 ? { ...event.details, changes: event.changes } : event.details;
+  // Attribution of a change made with an API key: the user is the actor, the key is named
+  // (`actorKeyId`: a key name with "apiKey" in it would be taken for a secret and dropped).
+  if (event.context?.apiKeyId) details = { ...details, actorKeyId: event.context.apiKeyId };
   await tx.auditLog.create({
     data: {
       actorType: event.actor.type,
@@ -80,6 +97,7 @@ export async function recordAudit(tx: Pick<Tx, 'auditLog'>, event: AuditEvent): 
       ip: event.context?.ip ?? null,
       userAgent: event.context?.userAgent?.slice(0, 512) ?? null,
       details: details ? (scrubSecrets(details) as Prisma.InputJsonValue) : undefined,
+      organizationId: event.organizationId !== undefined ? event.organizationId : (event.context?.organizationId ?? null),
     },
   });
 }

@@ -9,6 +9,7 @@ import { createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { enqueueEmail } from '../email/outbox.ts';
+import { personalOrganizationId } from '../organizations/personal.ts';
 import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../email/templates.ts';
 import { findUserByEmail, recordSuccessfulLogin } from './login.repository.ts';
 import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken, redeemVerificationToken } from './one-time-tokens.ts';
@@ -60,6 +61,10 @@ export function createAuthService({ db, hasher, config, logger }: AuthServiceDep
             const token = await issueVerificationToken(tx, user.id);
             await enqueueEmail(tx, verificationEmail(config.publicUrl, email, token));
             await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'auth.signup', targetType: 'user', targetId: user.id, context });
+            // The personal organization was created with the user (a database trigger, so every
+            // way of inserting a user gets one); recorded here, in the same transaction.
+            const org = await personalOrganizationId(tx, user.id);
+            await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'organization.create', targetType: 'organization', targetId: org, organizationId: org, details: { personal: true }, context });
           });
           return;
         } catch (error) {

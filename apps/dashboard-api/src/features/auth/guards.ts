@@ -7,6 +7,8 @@
 // Role and status come from the database on every request, so a demotion or suspension takes
 // effect on the caller's next request.
 import type { RequestHandler } from 'express';
+import type { Config } from '../../config.ts';
+import { createOrgGuards } from '../organizations/org-scope.ts';
 import type { Guards } from '../../platform/http/api-router.ts';
 import type { Database } from '../../platform/database.ts';
 import { forbidden, unauthorized } from '../../platform/errors.ts';
@@ -19,7 +21,7 @@ export const SESSION_USER_SQL = `SELECT id::text AS id, email, role::text AS rol
   FROM users WHERE id = $1::uuid`;
 
 /** The agent guard's token lookup: token, agent and owner in one join. */
-export const AGENT_AUTH_SQL = `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.last_seen_at AS "lastSeenAt", a.version
+export const AGENT_AUTH_SQL = `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.organization_id::text AS "organizationId", a.last_seen_at AS "lastSeenAt", a.version
   FROM agent_tokens t
   JOIN agents a ON a.id = t.agent_id
   JOIN users u ON u.id = a.user_id
@@ -47,8 +49,11 @@ export function refuseCrossSite(allowedOrigins: string[]): RequestHandler {
   };
 }
 
-export function createGuards(db: Database): Guards {
+export function createGuards(db: Database, config: Pick<Config, 'rateLimits'>): Guards {
+  const org = createOrgGuards(db, config);
   const loadUser: RequestHandler = async (req, res, next) => {
+    // Already authenticated by an API key (organization routes only): no session involved.
+    if (res.locals.apiKey) return next();
     const userId = req.session?.userId;
     if (!userId) return next(unauthorized());
     // Read on every dashboard request (role and status take effect at once), so a prepared
@@ -69,8 +74,9 @@ export function createGuards(db: Database): Guards {
     next();
   };
 
-  const requireCsrf: RequestHandler = (req, _res, next) => {
-    if (!STATE_CHANGING.has(req.method)) return next();
+  const requireCsrf: RequestHandler = (req, res, next) => {
+    // A browser never sends an API key by itself, so a key request needs no CSRF token.
+    if (!STATE_CHANGING.has(req.method) || res.locals.apiKey) return next();
     const sent = req.get('x-csrf-token');
     const expected = req.session?.csrfToken;
     if (!sent || !expected || !safeEqual(sent, expected)) return next(forbidden('csrf_failed', 'Missing or invalid X-CSRF-Token header.'));
@@ -116,11 +122,16 @@ export function createGuards(db: Database): Guards {
   };
 
   const session = [loadUser, requireCsrf];
-  return {
+  const modes = {
     public: [],
     session,
     verified: [...session, requireVerified],
     admin: [...session, requireAdmin],
     agent: [requireAgent],
+  };
+  return {
+    ...modes,
+    // Organization routes: an API key or the session, then membership and role.
+    permission: (auth, permission) => [org.apiKey, ...modes[auth], org.requirePermission(permission)],
   };
 }

@@ -13,7 +13,10 @@ export interface SessionUser {
 
 export interface AgentPrincipal {
   id: string;
+  /** Who enrolled it (kept for the record). */
   userId: string;
+  /** The organization the agent serves: it reports and hands out only that fleet's dongles. */
+  organizationId: string;
   tokenId: string;
   lastSeenAt: Date | null;
   /** The software version the agent last reported (heartbeat), as stored. */

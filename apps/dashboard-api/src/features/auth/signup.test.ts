@@ -39,6 +39,11 @@ describe('POST /api/auth/signup', () => {
     expect(stored.expiresAt.getTime() - stored.createdAt.getTime()).toBeGreaterThan(23.9 * 3_600_000);
     const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'auth.signup', targetId: user.id } });
     expect(audit).toMatchObject({ result: 'success', actorId: user.id });
+    // Signing up creates the personal organization, owned by the new user, audited with it.
+    const org = await app.db.prisma.organization.findUniqueOrThrow({ where: { personalOwnerUserId: user.id }, include: { memberships: true } });
+    expect(org.memberships.map((m) => [m.userId, m.role])).toEqual([[user.id, 'owner']]);
+    const created = await app.db.prisma.auditLog.findFirst({ where: { action: 'organization.create', targetId: org.id } });
+    expect(created).toMatchObject({ actorId: user.id, organizationId: org.id });
   });
 
   it('normalises the email (trim, lowercase)', async () => {

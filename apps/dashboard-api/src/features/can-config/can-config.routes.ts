@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { AppError, unprocessable } from '../../platform/errors.ts';
 import { requestContext } from '../audit/audit.writer.ts';
-import { currentUser } from '../auth/principal.ts';
+import { currentScope } from '../organizations/org-scope.ts';
 import { dongleIdParams } from '../dongles/dongles.schemas.ts';
 import { canConfigInputSchema } from './can-config.schema.ts';
 import type { CanConfigService } from './can-config.service.ts';
@@ -32,11 +32,12 @@ export function mountCanConfigRoutes(api: ApiRouter, deps: { canConfig: CanConfi
       summary: "A dongle's CAN configuration (the defaults with version 0 until first set)",
       tags,
       auth: 'session',
+      permission: 'fleet.read',
       params: dongleIdParams,
       responses: { 200: { description: 'The configuration; ETag carries the version', schema: canConfigView } },
     },
     async (_req, res) => {
-      const config = await deps.canConfig.get(currentUser(res), res.locals.params.id);
+      const config = await deps.canConfig.get(currentScope(res), res.locals.params.id);
       res.set('ETag', etag(config.version)).json(config);
     },
   );
@@ -48,6 +49,7 @@ export function mountCanConfigRoutes(api: ApiRouter, deps: { canConfig: CanConfi
       description: 'Needs If-Match with the current version (428 without, 412 on mismatch). The dongle must be CLAIMED_ACTIVE.',
       tags,
       auth: 'session',
+      permission: 'fleet.operate',
       params: dongleIdParams,
       body: canConfigInputSchema,
       headers: { 'If-Match': { description: 'The version last read', required: true } },
@@ -60,7 +62,7 @@ export function mountCanConfigRoutes(api: ApiRouter, deps: { canConfig: CanConfi
     },
     async (req, res) => {
       const version = expectedVersion(req);
-      const saved = await deps.canConfig.put(currentUser(res), res.locals.params.id, version, res.locals.body, requestContext(req));
+      const saved = await deps.canConfig.put(currentScope(res), res.locals.params.id, version, res.locals.body, requestContext(req));
       res.set('ETag', etag(saved.version)).json(saved);
     },
   );

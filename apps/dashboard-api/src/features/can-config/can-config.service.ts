@@ -6,9 +6,9 @@ import type { CanConfig } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound, preconditionFailed } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import type { SessionUser } from '../auth/principal.ts';
+import type { OrgScope } from '../organizations/org-scope.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
-import { lockOwnDongle } from '../dongles/dongle-lock.ts';
+import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import { CAN_CONFIG_DEFAULTS, presentCanConfig, type StoredCanConfig } from './can-config.presenter.ts';
 import type { CanConfigInput } from './can-config.schema.ts';
 import type { CanConfigView } from './can-config.views.ts';
@@ -47,16 +47,17 @@ export function createCanConfigService(deps: { db: Database }) {
   const { prisma } = deps.db;
 
   return {
-    async get(user: SessionUser, dongleId: string): Promise<CanConfigView> {
-      const dongle = await prisma.dongle.findFirst({ where: { id: dongleId, ownerUserId: user.id }, select: { id: true, canConfig: true } });
+    async get(scope: OrgScope, dongleId: string): Promise<CanConfigView> {
+      const dongle = await prisma.dongle.findFirst({ where: { id: dongleId, organizationId: scope.orgId }, select: { id: true, canConfig: true } });
       if (!dongle) throw notFound('Dongle');
       return presentCanConfig(dongle.id, dongle.canConfig);
     },
 
-    async put(user: SessionUser, dongleId: string, expectedVersion: number, input: CanConfigInput, context: RequestContext) {
+    async put(scope: OrgScope, dongleId: string, expectedVersion: number, input: CanConfigInput, context: RequestContext) {
+      const user = { id: scope.userId };
       return prisma.$transaction(async (tx) => {
         // The dongle lock serialises PUTs on one dongle, so the version check below cannot race.
-        const dongle = await lockOwnDongle(tx, user.id, { id: dongleId });
+        const dongle = await lockOrgDongle(tx, scope.orgId, { id: dongleId });
         if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', 'A CAN configuration can only be set on a dongle in CLAIMED_ACTIVE.');
         const current = await tx.canConfig.findUnique({ where: { dongleId } });
         const currentVersion = current?.version ?? 0;

@@ -34,6 +34,7 @@ export interface CommandRow {
   id: string;
   dongle_id: string;
   created_by_user_id: string | null;
+  organization_id: string;
   agent_id: string | null;
   type: CommandType;
   payload: unknown;
@@ -55,6 +56,7 @@ export function commandFromRow(row: CommandRow): Command {
     id: row.id,
     dongleId: row.dongle_id,
     createdByUserId: row.created_by_user_id,
+    organizationId: row.organization_id,
     agentId: row.agent_id,
     type: row.type,
     payload: row.payload as Command['payload'],

@@ -20,6 +20,8 @@ export interface CommandsFeatureDeps {
   logger: Logger;
   lifecycle: Lifecycle;
   mount(path: string): ApiRouter;
+  /** The fleet prefixes the operator routes are mounted under ('' and '/orgs/:orgId'). */
+  prefixes: readonly string[];
 }
 
 export function setupCommands(deps: CommandsFeatureDeps) {
@@ -38,7 +40,9 @@ export function setupCommands(deps: CommandsFeatureDeps) {
       await touchAgentLastSeen(db.prisma, agent, { pollIntervalMs: config.agentPollIntervalMs });
     },
   });
-  mountCommandRoutes({ dongles: deps.mount('/dongles'), commands: deps.mount('/commands') }, { commands, db, logger });
+  for (const prefix of deps.prefixes) {
+    mountCommandRoutes({ dongles: deps.mount(`${prefix}/dongles`), commands: deps.mount(`${prefix}/commands`) }, { commands, db, logger });
+  }
   mountAgentCommandRoutes(deps.mount('/agent'), { agentCommands, lifecycle });
   return { commands, agentCommands, notifier };
 }

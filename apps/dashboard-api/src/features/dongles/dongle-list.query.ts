@@ -10,13 +10,13 @@ export const DONGLE_LIST_SQL = `
   SELECT d.id::text AS id, d.device_id AS "deviceId", d.name, d.ownership_state::text AS "ownershipState",
          d.firmware_version AS "firmwareVersion", d.last_seen_at AS "lastSeenAt",
          d.created_at AS "createdAt", d.updated_at AS "updatedAt", d.created_at::text AS k,
-         a.id::text AS "agentId", a.user_id::text AS "agentUserId",
+         a.id::text AS "agentId", a.organization_id::text AS "agentOrgId",
          m.group_id::text AS "groupId", c.version AS "canVersion", c.applied_version AS "canAppliedVersion"
     FROM dongles d
     LEFT JOIN agents a ON a.id = d.last_seen_agent_id
     LEFT JOIN dongle_group_members m ON m.dongle_id = d.id
     LEFT JOIN can_configs c ON c.dongle_id = d.id
-   WHERE d.owner_user_id = $1::uuid
+   WHERE d.organization_id = $1::uuid
      AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2::timestamptz, $3::uuid))
    ORDER BY d.created_at DESC, d.id DESC
    LIMIT $4`;
@@ -24,18 +24,18 @@ export const DONGLE_LIST_SQL = `
 interface ListRow extends Omit<DongleRow, 'lastSeenAgent' | 'membership' | 'canConfig'> {
   k: string;
   agentId: string | null;
-  agentUserId: string | null;
+  agentOrgId: string | null;
   groupId: string | null;
   canVersion: number | null;
   canAppliedVersion: number | null;
 }
 
-export async function listOwnDongles(pool: pg.Pool, userId: string, query: ListQuery): Promise<Page<DongleView>> {
+export async function listOrgDongles(pool: pg.Pool, organizationId: string, query: ListQuery): Promise<Page<DongleView>> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const { rows } = await pool.query<ListRow>({
-    name: 'dongle-list-page',
+    name: 'dongle-list-page-org',
     text: DONGLE_LIST_SQL,
-    values: [userId, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
+    values: [organizationId, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
   });
   // Fields are copied one by one, not spread: spreading pg's row objects measured about twice
   // the CPU of this whole mapping (bench/dongle-list with BENCH_CPU_PROF).
@@ -50,11 +50,11 @@ export async function listOwnDongles(pool: pg.Pool, userId: string, query: ListQ
         lastSeenAt: row.lastSeenAt,
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,
-        lastSeenAgent: row.agentId ? { id: row.agentId, userId: row.agentUserId! } : null,
+        lastSeenAgent: row.agentId ? { id: row.agentId, organizationId: row.agentOrgId! } : null,
         membership: row.groupId ? { groupId: row.groupId } : null,
         canConfig: row.canVersion === null ? null : { version: row.canVersion, appliedVersion: row.canAppliedVersion! },
       },
-      userId,
+      organizationId,
     ),
   );
 }

@@ -12,17 +12,18 @@ export interface LockedDongle {
   id: string;
   deviceId: string;
   ownerUserId: string | null;
+  organizationId: string | null;
   state: OwnershipState;
   lastSeenAgentId: string | null;
   /** last_seen_at within the proof-of-possession window (by the database clock). */
   reportedRecently: boolean;
 }
 
-async function lockRow(tx: Tx, where: { id: string } | { deviceId: string }, ownerUserId?: string): Promise<LockedDongle | undefined> {
+async function lockRow(tx: Tx, where: { id: string } | { deviceId: string }, organizationId?: string): Promise<LockedDongle | undefined> {
   const key = 'id' in where ? Prisma.sql`id = ${where.id}::uuid` : Prisma.sql`device_id = ${where.deviceId}`;
-  const owner = ownerUserId === undefined ? Prisma.empty : Prisma.sql` AND owner_user_id = ${ownerUserId}::uuid`;
+  const owner = organizationId === undefined ? Prisma.empty : Prisma.sql` AND organization_id = ${organizationId}::uuid`;
   const [row] = await tx.$queryRaw<LockedDongle[]>`
-    SELECT id::text AS "id", device_id AS "deviceId", owner_user_id::text AS "ownerUserId",
+    SELECT id::text AS "id", device_id AS "deviceId", owner_user_id::text AS "ownerUserId", organization_id::text AS "organizationId",
            ownership_state::text AS "state", last_seen_agent_id::text AS "lastSeenAgentId",
            COALESCE(last_seen_at > now() - make_interval(secs => ${POSSESSION_WINDOW_SECONDS}), false) AS "reportedRecently"
     FROM dongles WHERE ${key}${owner} FOR UPDATE`;
@@ -34,11 +35,12 @@ export function lockDongle(tx: Tx, where: { id: string } | { deviceId: string })
 }
 
 /**
- * The caller's dongle, locked; 404 when it does not exist or is not theirs (no existence oracle).
- * The owner condition is part of the locking query, so someone else's dongle is never locked.
+ * A dongle of the organization, locked; 404 when it does not exist or belongs to another
+ * organization (no existence oracle). The organization condition is part of the locking query,
+ * so another organization's dongle is never locked.
  */
-export async function lockOwnDongle(tx: Tx, ownerUserId: string, where: { id: string } | { deviceId: string }): Promise<LockedDongle> {
-  const dongle = await lockRow(tx, where, ownerUserId);
+export async function lockOrgDongle(tx: Tx, organizationId: string, where: { id: string } | { deviceId: string }): Promise<LockedDongle> {
+  const dongle = await lockRow(tx, where, organizationId);
   if (!dongle) throw notFound('Dongle');
   return dongle;
 }

@@ -1,7 +1,7 @@
 // What an agent's heartbeat says about dongles: "I can reach these". Unknown dongles are created
 // UNCLAIMED (and audited as discovered); known ones get last_seen_at/_agent_id and firmware, but
-// only when they are nobody's or belong to the agent's own user: another user's agent reporting
-// my device id must not move my dongle's last_seen_agent_id (that would block my token exchange
+// only when they are nobody's or belong to the agent's organization: another organization's
+// agent reporting my device id must not move my dongle's last_seen_agent_id (that would block my token exchange
 // and command hand-out) nor its firmware_version. Like the agent row, a dongle row is only
 // rewritten when something changed or its last_seen_at is older than the throttle, so steady
 // heartbeats cost no dongle writes. last_seen_agent_id is the proof of possession that claims
@@ -50,7 +50,7 @@ export async function recordDongleSightings(
         SELECT d.id, r.firmware_version
         FROM dongles d
         JOIN unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version) ON r.device_id = d.device_id
-        WHERE (d.owner_user_id IS NULL OR d.owner_user_id = ${agent.userId}::uuid)
+        WHERE (d.organization_id IS NULL OR d.organization_id = ${agent.organizationId}::uuid)
           AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid
                OR d.last_seen_at IS NULL
                OR d.last_seen_at < now() - make_interval(secs => ${options.throttleMs / 1000})
@@ -67,9 +67,9 @@ export async function recordDongleSightings(
     for (const row of inserted) {
       await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'dongle.discover', targetType: 'dongle', targetId: row.id, details: { deviceId: row.device_id }, context: options.context });
     }
-    // Only the agent's own user's dongles: whether someone else owns one is not its business.
+    // Only its organization's dongles: whether another organization owns one is not its business.
     const owned = await tx.dongle.findMany({
-      where: { deviceId: { in: deviceIds }, ownerUserId: agent.userId },
+      where: { deviceId: { in: deviceIds }, organizationId: agent.organizationId },
       select: { deviceId: true, ownershipState: true },
       orderBy: { deviceId: 'asc' },
     });

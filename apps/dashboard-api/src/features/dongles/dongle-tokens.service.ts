@@ -8,7 +8,7 @@ import type { Database } from '../../platform/database.ts';
 import { AppError, conflict } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
-import { lockOwnDongle } from './dongle-lock.ts';
+import { lockOrgDongle } from './dongle-lock.ts';
 import { assertTransition } from './dongle-state.ts';
 import { stripOwnership } from './dongles.service.ts';
 import { rowToSealed, sealedToRow } from './sealed-rows.ts';
@@ -35,7 +35,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
     /** 200 {token}: the dongle's 32-byte secret as 64 hex characters. */
     async exchange(agent: AgentPrincipal, deviceId: string, context: RequestContext): Promise<{ token: string }> {
       return prisma.$transaction(async (tx) => {
-        const dongle = await lockOwnDongle(tx, agent.userId, { deviceId });
+        const dongle = await lockOrgDongle(tx, agent.organizationId, { deviceId });
         if (dongle.state !== 'CLAIM_PENDING' && dongle.state !== 'CLAIMED_ACTIVE') {
           throw conflict('invalid_state', `The dongle is ${dongle.state}; the token exchange needs CLAIM_PENDING or CLAIMED_ACTIVE.`);
         }
@@ -64,7 +64,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
     /** CLAIM_PENDING → CLAIMED_ACTIVE. A repeat once active is a 200 without a change (agents retry). */
     async ackToken(agent: AgentPrincipal, deviceId: string, context: RequestContext) {
       return prisma.$transaction(async (tx) => {
-        const dongle = await lockOwnDongle(tx, agent.userId, { deviceId });
+        const dongle = await lockOrgDongle(tx, agent.organizationId, { deviceId });
         if (dongle.state === 'CLAIMED_ACTIVE') return { deviceId, state: dongle.state };
         const to = assertTransition('token_ack', dongle.state);
         const token = await tx.dongleToken.findUnique({ where: { dongleId: dongle.id }, select: { id: true } });
@@ -78,7 +78,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
     /** RELEASE_PENDING → UNCLAIMED: owner cleared, token row destroyed (with configuration and name). */
     async ackRelease(agent: AgentPrincipal, deviceId: string, context: RequestContext) {
       return prisma.$transaction(async (tx) => {
-        const dongle = await lockOwnDongle(tx, agent.userId, { deviceId });
+        const dongle = await lockOrgDongle(tx, agent.organizationId, { deviceId });
         const to = assertTransition('release_ack', dongle.state);
         const actor = { type: 'agent', id: agent.id } as const;
         const stripped = await stripOwnership(tx, dongle.id, { actor, reason: 'dongle_released', context });
@@ -87,7 +87,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
           action: 'dongle.release.ack',
           targetType: 'dongle',
           targetId: dongle.id,
-          details: { deviceId, from: dongle.state, to, previousOwnerUserId: agent.userId, keyMaterialDestroyed: stripped.keyMaterialDestroyed },
+          details: { deviceId, from: dongle.state, to, previousOwnerUserId: dongle.ownerUserId, keyMaterialDestroyed: stripped.keyMaterialDestroyed },
           context,
         });
         return { deviceId, state: to };

@@ -10,22 +10,22 @@ export interface DongleRow {
   lastSeenAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
-  lastSeenAgent: { id: string; userId: string } | null;
+  lastSeenAgent: { id: string; organizationId: string } | null;
   membership: { groupId: string } | null;
   canConfig: { version: number; appliedVersion: number } | null;
 }
 
 export const dongleViewInclude = {
-  lastSeenAgent: { select: { id: true, userId: true } },
+  lastSeenAgent: { select: { id: true, organizationId: true } },
   membership: { select: { groupId: true } },
   canConfig: { select: { version: true, appliedVersion: true } },
 } as const;
 
 /**
- * The only shape a dongle leaves the API in. Never its owner, token or another user's agent:
- * lastSeenAgentId is shown only when the reporting agent is the viewer's own.
+ * The only shape a dongle leaves the API in. Never its owner, token or another organization's
+ * agent: lastSeenAgentId is shown only when the reporting agent is of the viewing organization.
  */
-export function presentDongle(dongle: DongleRow, viewerId: string): DongleView {
+export function presentDongle(dongle: DongleRow, viewerOrgId: string): DongleView {
   return {
     id: dongle.id,
     deviceId: dongle.deviceId,
@@ -33,7 +33,7 @@ export function presentDongle(dongle: DongleRow, viewerId: string): DongleView {
     state: dongle.ownershipState,
     firmwareVersion: dongle.firmwareVersion,
     lastSeenAt: dongle.lastSeenAt?.toISOString() ?? null,
-    lastSeenAgentId: dongle.lastSeenAgent && dongle.lastSeenAgent.userId === viewerId ? dongle.lastSeenAgent.id : null,
+    lastSeenAgentId: dongle.lastSeenAgent && dongle.lastSeenAgent.organizationId === viewerOrgId ? dongle.lastSeenAgent.id : null,
     groupId: dongle.membership?.groupId ?? null,
     canConfigVersion: dongle.canConfig?.version ?? 0,
     canConfigAppliedVersion: dongle.canConfig?.appliedVersion ?? 0,

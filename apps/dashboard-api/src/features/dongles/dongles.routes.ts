@@ -2,6 +2,7 @@ import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { listQuery, pageOf } from '../../platform/pagination.ts';
 import { requestContext } from '../audit/audit.writer.ts';
 import { currentAgent, currentUser } from '../auth/principal.ts';
+import { currentScope } from '../organizations/org-scope.ts';
 import type { DongleTokensService } from './dongle-tokens.service.ts';
 import { claimBody, deviceIdParams, dongleAckView, dongleIdParams, dongleTokenView, dongleView, renameDongleBody } from './dongles.schemas.ts';
 import type { DonglesService } from './dongles.service.ts';
@@ -14,9 +15,9 @@ export function mountDongleRoutes(api: ApiRouter, deps: { dongles: DonglesServic
 
   api.get(
     '/',
-    { summary: 'My dongles, newest first', tags, auth: 'session', query: listQuery, responses: { 200: { description: 'A page of dongles', schema: pageOf(dongleView) } } },
+    { summary: 'My dongles, newest first', tags, auth: 'session', permission: 'fleet.read', query: listQuery, responses: { 200: { description: 'A page of dongles', schema: pageOf(dongleView) } } },
     async (_req, res) => {
-      res.json(await dongles.list(currentUser(res), res.locals.query));
+      res.json(await dongles.list(currentScope(res), res.locals.query));
     },
   );
 
@@ -27,27 +28,28 @@ export function mountDongleRoutes(api: ApiRouter, deps: { dongles: DonglesServic
       description: '404 unless one of your agents reported the dongle in the last 5 minutes; 409 when it is already claimed and you could know it exists.',
       tags,
       auth: 'verified',
+      permission: 'fleet.operate',
       body: claimBody,
       responses: { 202: { description: 'CLAIM_PENDING: the agent now exchanges the token', schema: dongleView }, 404: { description: 'not_found' }, 409: { description: 'dongle_already_claimed' } },
     },
     async (req, res) => {
-      res.status(202).json(await dongles.claim(currentUser(res), res.locals.body.deviceId, requestContext(req)));
+      res.status(202).json(await dongles.claim(currentScope(res), res.locals.body.deviceId, requestContext(req)));
     },
   );
 
   api.get(
     '/:id',
-    { summary: 'One of my dongles', tags, auth: 'session', params: dongleIdParams, responses: { 200: { description: 'The dongle', schema: dongleView } } },
+    { summary: 'One of my dongles', tags, auth: 'session', permission: 'fleet.read', params: dongleIdParams, responses: { 200: { description: 'The dongle', schema: dongleView } } },
     async (_req, res) => {
-      res.json(await dongles.get(currentUser(res), res.locals.params.id));
+      res.json(await dongles.get(currentScope(res), res.locals.params.id));
     },
   );
 
   api.patch(
     '/:id',
-    { summary: 'Rename a dongle (null clears the name)', tags, auth: 'session', params: dongleIdParams, body: renameDongleBody, responses: { 200: { description: 'The dongle', schema: dongleView } } },
+    { summary: 'Rename a dongle (null clears the name)', tags, auth: 'session', permission: 'fleet.operate', params: dongleIdParams, body: renameDongleBody, responses: { 200: { description: 'The dongle', schema: dongleView } } },
     async (req, res) => {
-      res.json(await dongles.rename(currentUser(res), res.locals.params.id, res.locals.body.name, requestContext(req)));
+      res.json(await dongles.rename(currentScope(res), res.locals.params.id, res.locals.body.name, requestContext(req)));
     },
   );
 
@@ -57,11 +59,12 @@ export function mountDongleRoutes(api: ApiRouter, deps: { dongles: DonglesServic
       summary: 'Release a dongle: RELEASE_PENDING until its agent confirms the wipe; it leaves its group now',
       tags,
       auth: 'session',
+      permission: 'fleet.operate',
       params: dongleIdParams,
       responses: { 202: { description: 'RELEASE_PENDING', schema: dongleView }, 409: { description: 'invalid_state' } },
     },
     async (req, res) => {
-      res.status(202).json(await dongles.release(currentUser(res), res.locals.params.id, requestContext(req)));
+      res.status(202).json(await dongles.release(currentScope(res), res.locals.params.id, requestContext(req)));
     },
   );
 }

@@ -40,3 +40,14 @@ export function accountExistsEmail(publicUrl: string, to: string): EmailMessage 
     after: 'If it was not you, you can ignore this email.',
   });
 }
+
+export const invitationLink = (publicUrl: string, token: string) => `${publicUrl}/invitations/accept?token=${encodeURIComponent(token)}`;
+
+/** An invitation into an organization; accepted while logged in with this address. */
+export function invitationEmail(publicUrl: string, to: string, token: string, organizationName: string, role: string): EmailMessage {
+  return withLink(to, `You are invited to ${organizationName}`, {
+    before: `You are invited to join the organization "${organizationName}" on the fleet dashboard as ${role}. Log in (or sign up) with this email address, then open this link:`,
+    link: invitationLink(publicUrl, token),
+    after: 'The link works once and expires in 7 days. If you did not expect it, ignore this email.',
+  });
+}

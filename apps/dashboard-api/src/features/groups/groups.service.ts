@@ -1,4 +1,4 @@
-// Groups pair two of the caller's CLAIMED_ACTIVE dongles. A dongle is in at most one group,
+// Groups pair two CLAIMED_ACTIVE dongles of one organization (user_id keeps who made it). A dongle is in at most one group,
 // whichever slot: the service checks it under row locks on both dongles, and the database
 // (dongle_group_members, trigger-maintained, UNIQUE dongle_id; CHECK a <> b) settles anything
 // that slips past, mapped to 409/422 here rather than a 500.
@@ -7,8 +7,8 @@ import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import type { SessionUser } from '../auth/principal.ts';
-import { lockOwnDongle } from '../dongles/dongle-lock.ts';
+import { lockOrgDongle } from '../dongles/dongle-lock.ts';
+import type { OrgScope } from '../organizations/org-scope.ts';
 import { presentGroup } from './groups.presenter.ts';
 import type { CreateGroupBody, GroupView, UpdateGroupBody } from './groups.schemas.ts';
 
@@ -42,25 +42,26 @@ export function mapConstraintViolation(error: unknown): unknown {
 export function createGroupsService(deps: { db: Database }) {
   const { prisma } = deps.db;
 
-  async function ownGroup(client: Tx | Database['prisma'], user: SessionUser, id: string) {
-    const group = await client.dongleGroup.findFirst({ where: { id, userId: user.id } });
+  async function orgGroup(client: Tx | Database['prisma'], scope: OrgScope, id: string) {
+    const group = await client.dongleGroup.findFirst({ where: { id, organizationId: scope.orgId } });
     if (!group) throw notFound('Group');
     return group;
   }
 
   return {
-    async create(user: SessionUser, input: CreateGroupBody, context: RequestContext): Promise<GroupView> {
+    async create(scope: OrgScope, input: CreateGroupBody, context: RequestContext): Promise<GroupView> {
+      const user = { id: scope.userId };
       try {
         return await prisma.$transaction(async (tx) => {
           // Lock both dongles in id order: two creations sharing a dongle queue up, never deadlock.
           for (const id of [input.dongleAId, input.dongleBId].sort()) {
-            const dongle = await lockOwnDongle(tx, user.id, { id });
+            const dongle = await lockOrgDongle(tx, scope.orgId, { id });
             if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be CLAIMED_ACTIVE.`);
           }
           const grouped = await tx.dongleGroupMember.count({ where: { dongleId: { in: [input.dongleAId, input.dongleBId] } } });
           if (grouped > 0) throw alreadyGrouped();
           const group = await tx.dongleGroup.create({
-            data: { userId: user.id, dongleAId: input.dongleAId, dongleBId: input.dongleBId, mode: input.mode, name: input.name ?? null },
+            data: { userId: user.id, organizationId: scope.orgId, dongleAId: input.dongleAId, dongleBId: input.dongleBId, mode: input.mode, name: input.name ?? null },
           });
           await recordAudit(tx, {
             actor: { type: 'user', id: user.id },
@@ -77,21 +78,22 @@ export function createGroupsService(deps: { db: Database }) {
       }
     },
 
-    async list(user: SessionUser, query: ListQuery): Promise<Page<GroupView>> {
-      const page = await pageIds(prisma, 'dongle_groups', Prisma.sql`user_id = ${user.id}::uuid`, query);
+    async list(scope: OrgScope, query: ListQuery): Promise<Page<GroupView>> {
+      const page = await pageIds(prisma, 'dongle_groups', Prisma.sql`organization_id = ${scope.orgId}::uuid`, query);
       const rows = await prisma.dongleGroup.findMany({ where: { id: { in: page.ids } } });
       return { items: inIdOrder(page.ids, rows).map(presentGroup), nextCursor: page.nextCursor };
     },
 
-    async get(user: SessionUser, id: string): Promise<GroupView> {
-      return presentGroup(await ownGroup(prisma, user, id));
+    async get(scope: OrgScope, id: string): Promise<GroupView> {
+      return presentGroup(await orgGroup(prisma, scope, id));
     },
 
-    async update(user: SessionUser, id: string, input: UpdateGroupBody, context: RequestContext): Promise<GroupView> {
+    async update(scope: OrgScope, id: string, input: UpdateGroupBody, context: RequestContext): Promise<GroupView> {
+      const user = { id: scope.userId };
       return prisma.$transaction(async (tx) => {
-        // Only the caller's own group is locked: someone else's id takes no lock and gets a 404.
-        await tx.$queryRaw`SELECT id FROM dongle_groups WHERE id = ${id}::uuid AND user_id = ${user.id}::uuid FOR UPDATE`;
-        const before = await ownGroup(tx, user, id);
+        // Only the organization's group is locked: another's id takes no lock and gets a 404.
+        await tx.$queryRaw`SELECT id FROM dongle_groups WHERE id = ${id}::uuid AND organization_id = ${scope.orgId}::uuid FOR UPDATE`;
+        const before = await orgGroup(tx, scope, id);
         const data = { mode: input.mode, name: input.name };
         const after = await tx.dongleGroup.update({ where: { id }, data });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'group.update', targetType: 'dongle_group', targetId: id, changes: changes(before, data), context });
@@ -99,10 +101,11 @@ export function createGroupsService(deps: { db: Database }) {
       });
     },
 
-    async remove(user: SessionUser, id: string, context: RequestContext): Promise<void> {
+    async remove(scope: OrgScope, id: string, context: RequestContext): Promise<void> {
+      const user = { id: scope.userId };
       await prisma.$transaction(async (tx) => {
-        const group = await ownGroup(tx, user, id);
-        const deleted = await tx.dongleGroup.deleteMany({ where: { id, userId: user.id } });
+        const group = await orgGroup(tx, scope, id);
+        const deleted = await tx.dongleGroup.deleteMany({ where: { id, organizationId: scope.orgId } });
         // A concurrent delete (or a release dissolving it) got there first.
         if (deleted.count === 0) throw notFound('Group');
         await recordAudit(tx, {

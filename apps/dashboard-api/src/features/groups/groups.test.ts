@@ -6,6 +6,7 @@ import { randomDeviceId } from '../../../test/support/factories.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
 import { AppError } from '../../platform/errors.ts';
 import { mapConstraintViolation } from './groups.service.ts';
+import { personalOrganizationId } from '../organizations/personal.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -97,12 +98,12 @@ describe('creating a group', () => {
   it('maps the database’s own refusals to 409 and 422, never a 500', async () => {
     const me = await createOperator(app);
     const [a, b, c] = [await activeDongle(app, me), await activeDongle(app, me), await activeDongle(app, me)];
-    await app.db.prisma.dongleGroup.create({ data: { userId: me.user.id, dongleAId: a.id, dongleBId: b.id } });
-    const crossSlot = await app.db.prisma.dongleGroup.create({ data: { userId: me.user.id, dongleAId: c.id, dongleBId: a.id } }).catch((e: unknown) => e);
+    await app.db.prisma.dongleGroup.create({ data: { userId: me.user.id, organizationId: await personalOrganizationId(app.db.prisma, me.user.id), dongleAId: a.id, dongleBId: b.id } });
+    const crossSlot = await app.db.prisma.dongleGroup.create({ data: { userId: me.user.id, organizationId: await personalOrganizationId(app.db.prisma, me.user.id), dongleAId: c.id, dongleBId: a.id } }).catch((e: unknown) => e);
     const mappedUnique = mapConstraintViolation(crossSlot);
     expect(mappedUnique).toBeInstanceOf(AppError);
     expect((mappedUnique as AppError).status).toBe(409);
-    const same = await app.db.prisma.dongleGroup.create({ data: { userId: me.user.id, dongleAId: c.id, dongleBId: c.id } }).catch((e: unknown) => e);
+    const same = await app.db.prisma.dongleGroup.create({ data: { userId: me.user.id, organizationId: await personalOrganizationId(app.db.prisma, me.user.id), dongleAId: c.id, dongleBId: c.id } }).catch((e: unknown) => e);
     const mappedCheck = mapConstraintViolation(same);
     expect(mappedCheck).toBeInstanceOf(AppError);
     expect((mappedCheck as AppError).status).toBe(422);

@@ -24,17 +24,29 @@ export type Handler<Spec extends OperationSpec> = (
   next: NextFunction,
 ) => unknown;
 
-/** Guards per auth mode, supplied by the auth feature when the app is composed. */
-export type Guards = Record<AuthMode, RequestHandler[]>;
+/**
+ * Guards per auth mode, supplied by the auth feature when the app is composed; `permission`
+ * gives the chain of a route that names an organization permission (API key or session, then
+ * the organization check, see features/organizations/org-scope.ts).
+ */
+export type Guards = Record<AuthMode, RequestHandler[]> & {
+  permission?: (auth: AuthMode, permission: NonNullable<OperationSpec['permission']>) => RequestHandler[];
+};
 
 export function zodIssuesToDetails(error: z.ZodError) {
   return error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code }));
 }
 
-function validate(spec: OperationSpec): RequestHandler {
+/** Params of the mount path (the :orgId of /orgs/:orgId/…) are the guards' business, not the route schema's. */
+function ownParams(params: Record<string, string>, mountParams: string[]) {
+  if (mountParams.length === 0) return params;
+  return Object.fromEntries(Object.entries(params).filter(([name]) => !mountParams.includes(name)));
+}
+
+function validate(spec: OperationSpec, mountParams: string[]): RequestHandler {
   return (req, res, next) => {
     const parts = [
-      ['params', spec.params, req.params],
+      ['params', spec.params, ownParams(req.params as Record<string, string>, mountParams)],
       ['query', spec.query, req.query],
       ['body', spec.body, req.body ?? {}],
     ] as const;
@@ -53,7 +65,8 @@ function validate(spec: OperationSpec): RequestHandler {
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export class ApiRouter {
-  readonly router = express.Router();
+  // mergeParams: a router mounted under /orgs/:orgId sees the organization id.
+  readonly router = express.Router({ mergeParams: true });
 
   constructor(
     private readonly registry: OpenApiRegistry,
@@ -70,7 +83,9 @@ export class ApiRouter {
 
   private add(method: Method, path: string, spec: OperationSpec, handlers: Handler<OperationSpec>[]): this {
     this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec);
-    this.router[method](path, ...this.guards[spec.auth], validate(spec), ...(handlers as unknown as RequestHandler[]));
+    const guards = spec.permission && this.guards.permission ? this.guards.permission(spec.auth, spec.permission) : this.guards[spec.auth];
+    const mountParams = [...this.mountPath.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+    this.router[method](path, ...guards, validate(spec, mountParams), ...(handlers as unknown as RequestHandler[]));
     return this;
   }
 }

@@ -1,6 +1,7 @@
 // The OpenAPI document is generated from the same zod schemas that validate requests: every
 // route registers itself here when it is mounted (see api-router.ts).
 import { z } from 'zod';
+import { PERMISSIONS, type Permission } from '../../features/organizations/policy.ts';
 
 export type AuthMode = 'public' | 'session' | 'verified' | 'admin' | 'agent';
 
@@ -14,6 +15,12 @@ export interface OperationSpec {
   description?: string;
   tags?: string[];
   auth: AuthMode;
+  /**
+   * The organization permission the route needs (features/organizations/policy.ts). Such a route
+   * acts in an organization (the addressed one, or the caller's personal one) and also accepts
+   * an API key as `Authorization: Bearer`.
+   */
+  permission?: Permission;
   body?: z.ZodType;
   query?: z.ZodType;
   params?: z.ZodType;
@@ -67,7 +74,7 @@ export class OpenApiRegistry {
     this.operations.push({ ...spec, method, path });
   }
 
-  list(): ReadonlyArray<{ method: string; path: string; auth: AuthMode }> {
+  list(): ReadonlyArray<{ method: string; path: string; auth: AuthMode; permission?: Permission; params?: z.ZodType; body?: z.ZodType }> {
     return this.operations;
   }
 
@@ -82,12 +89,18 @@ export class OpenApiRegistry {
           : { description: response.description };
       }
       responses.default = { description: 'Error', content: { 'application/json': { schema: toJsonSchema(errorSchema, 'output') } } };
+      const pathParams = parameters(op.params, 'path');
+      // Path segments the route's own schema does not declare (the :orgId of an organization prefix).
+      for (const [, name] of op.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
+        if (!pathParams.some((p) => p.name === name)) pathParams.unshift({ name: name!, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+      }
       (paths[openApiPath(op.path)] ??= {})[op.method] = {
         summary: op.summary,
         ...(op.description ? { description: op.description } : {}),
         tags: op.tags ?? [],
-        security: security[op.auth],
-        parameters: [...parameters(op.params, 'path'), ...parameters(op.query, 'query'), ...headerParams],
+        security: op.permission ? [...security[op.auth]!, { apiKey: [] }] : security[op.auth],
+        ...(op.permission ? { 'x-permission': op.permission, 'x-minimum-role': PERMISSIONS[op.permission] } : {}),
+        parameters: [...pathParams, ...parameters(op.query, 'query'), ...headerParams],
         ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(op.body, 'input') } } } } : {}),
         responses,
       };
@@ -101,6 +114,7 @@ export class OpenApiRegistry {
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'fleet.sid' },
           csrfToken: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
           agentToken: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An organization API key (fk_…), on routes with an x-permission; no CSRF token.' },
         },
       },
     };
