@@ -1,6 +1,12 @@
 -- CreateEnum
 CREATE TYPE "delivery_status" AS ENUM ('pending', 'succeeded', 'failed');
 
+-- AlterTable
+ALTER TABLE "agents" ADD COLUMN     "online" BOOLEAN NOT NULL DEFAULT false;
+
+-- AlterTable
+ALTER TABLE "dongles" ADD COLUMN     "online" BOOLEAN NOT NULL DEFAULT false;
+
 -- CreateTable
 CREATE TABLE "events" (
     "id" BIGSERIAL NOT NULL,
@@ -97,6 +103,12 @@ CREATE INDEX "webhook_deliveries_webhook_id_created_at_idx" ON "webhook_deliveri
 
 -- CreateIndex
 CREATE UNIQUE INDEX "webhook_attempts_delivery_id_attempt_key" ON "webhook_attempts"("delivery_id", "attempt");
+
+-- AddForeignKey
+ALTER TABLE "events" ADD CONSTRAINT "events_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "webhooks" ADD CONSTRAINT "webhooks_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_webhook_id_fkey" FOREIGN KEY ("webhook_id") REFERENCES "webhooks"("id") ON DELETE CASCADE ON UPDATE CASCADE;
