@@ -52,7 +52,7 @@ async function prunedThrough(db: Database): Promise<bigint> {
  * too slow. `resumeAfter` is the parsed Last-Event-ID (null: start with the next event).
  */
 export async function serveEventStream(
-  deps: { db: Database; hub: EventHub; options: StreamOptions },
+  deps: { db: Database; hub: EventHub; options: StreamOptions; signal?: AbortSignal },
   req: Request,
   res: Response,
   caller: StreamCaller,
@@ -80,11 +80,15 @@ export async function serveEventStream(
     if (closed) return;
     closed = true;
     for (const timer of timers) clearInterval(timer);
+    deps.signal?.removeEventListener('abort', close);
     unsubscribe();
     res.end();
   };
   req.on('close', close);
   res.on('error', close);
+  // Shutdown ends every stream (clients reconnect to another instance with Last-Event-ID).
+  if (deps.signal?.aborted) return close();
+  deps.signal?.addEventListener('abort', close, { once: true });
 
   const resync = (reason: 'pruned' | 'slow_client', head: bigint) => {
     if (closed) return;
