@@ -31,6 +31,7 @@ import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
+import { setupEvents } from './features/events/events.feature.ts';
 import { createApiKeysService } from './features/organizations/api-keys.service.ts';
 import { createInvitationsService } from './features/organizations/invitations.service.ts';
 import { mountInvitationAcceptRoutes, mountOrganizationRoutes } from './features/organizations/organizations.routes.ts';
@@ -135,7 +136,7 @@ export function createApp(deps: AppDeps): App {
   mountAgentApiRoutes(mount('/agent'), { agents, db, config });
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
-  setupCommands({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
+  const { notifier } = setupCommands({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
   setupFirmware({ config, db, mount, prefixes: FLEET_PREFIXES });
   setupJobs({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
 
@@ -144,6 +145,10 @@ export function createApp(deps: AppDeps): App {
   mountOrganizationRoutes(mount('/orgs'), { orgs: createOrganizationsService({ db }), invitations, apiKeys: createApiKeysService({ db }) });
   mountInvitationAcceptRoutes(mount('/invitations'), { invitations });
   mountOrgAuditRoutes(mount('/orgs'), { review: auditReview, logger });
+
+  // Events: the log's list and SSE stream, presence, retention, webhooks (one LISTEN connection,
+  // shared with the commands feature).
+  setupEvents({ config, db, logger, lifecycle, listener: notifier, keyRing: lazyKeyRing(config), mount });
 
   app.use('/api', api);
   app.use(routeNotFound);

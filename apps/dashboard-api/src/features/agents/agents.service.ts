@@ -8,6 +8,7 @@ import { badRequest, notFound, unauthorized } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-sightings.ts';
@@ -72,6 +73,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
           details: { ownerUserId: redeemed.user_id, enrollmentCodeId: redeemed.id, name: input.name, hostname: input.hostname, os: input.os, version: input.version },
           context,
         });
+        await recordEvent(tx, { organizationId: redeemed.organization_id, type: 'agent.enrolled', subjectId: agent.id, data: { name: input.name, hostname: input.hostname, os: input.os, version: input.version } });
         return agent.id;
       });
       if (!agentId) {
@@ -134,6 +136,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
         await tx.agent.update({ where: { id }, data: { revokedAt: now } });
         const tokens = await tx.agentToken.updateMany({ where: { agentId: id, revokedAt: null }, data: { revokedAt: now } });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'agent.delete', targetType: 'agent', targetId: id, details: { revokedCount: tokens.count }, context });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'agent.deleted', subjectId: id });
       });
     },
   };

@@ -12,6 +12,7 @@ import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
@@ -81,9 +82,16 @@ export interface AgentCommandDeps {
 export function createAgentCommandService(deps: AgentCommandDeps) {
   const { db, notifier } = deps;
 
+  // One transaction: the hand-out and its command.delivered events commit together.
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
-    return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+    return inPgTransaction(db.pool, async (client) => {
+      const { rows } = await client.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
+      const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+      for (const command of commands) {
+        await recordEvent(client, { organizationId: command.organizationId, type: 'command.delivered', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type, agentId: agent.id } });
+      }
+      return commands;
+    });
   }
 
   /**
@@ -128,6 +136,12 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
           targetId: command.id,
           details: { status: command.status, type: command.type, dongleId: command.dongleId },
           context,
+        });
+        await recordEvent(client, {
+          organizationId: command.organizationId,
+          type: command.status === 'SUCCEEDED' ? 'command.succeeded' : 'command.failed',
+          subjectId: command.id,
+          data: { dongleId: command.dongleId, type: command.type, ...(command.error ? { error: command.error.slice(0, 500) } : {}) },
         });
         if (command.type === 'APPLY_CAN_CONFIG' && command.status === 'SUCCEEDED') await markConfigApplied(client, command);
         return { kind: 'recorded' as const, command };
@@ -174,10 +188,11 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
 async function markConfigApplied(client: pg.PoolClient, command: Command): Promise<void> {
   const version = (command.payload as { version?: unknown } | null)?.version;
   if (typeof version !== 'number') return;
-  await client.query(
+  const { rowCount } = await client.query(
     `UPDATE can_configs SET applied_version = $2, updated_at = now() WHERE dongle_id = $1 AND applied_version < $2 AND version >= $2`,
     [command.dongleId, version],
   );
+  if (rowCount) await recordEvent(client, { organizationId: command.organizationId, type: 'can_config.applied', subjectId: command.dongleId, data: { version, commandId: command.id } });
 }
 
 function waitFor(wakeup: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {

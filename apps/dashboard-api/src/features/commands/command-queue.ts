@@ -7,6 +7,7 @@ import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
 export type { Command };
@@ -112,6 +113,7 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     details: { dongleId: command.dongleId, type: command.type, ttlSeconds: ttl, ...(input.jobId ? { jobId: input.jobId } : {}) },
     context: input.context,
   });
+  await recordEvent(tx, { organizationId: command.organizationId, type: 'command.created', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type } });
   await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${dongle.organization_id})`;
   return command;
 }

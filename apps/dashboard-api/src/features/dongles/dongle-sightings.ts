@@ -12,6 +12,7 @@
 // UPDATE … WHERE would lock every conflicting row, including the throttled and foreign ones).
 import type { Database } from '../../platform/database.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 
 export interface ReportedDongle {
@@ -75,6 +76,10 @@ export async function recordDongleSightings(
       WHERE d.id = due.id`;
     for (const row of inserted) {
       await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'dongle.discover', targetType: 'dongle', targetId: row.id, details: { deviceId: row.device_id }, context: options.context });
+    }
+    // A new dongle is news to the organization whose agent saw it first.
+    for (const row of inserted) {
+      await recordEvent(tx, { organizationId: agent.organizationId, type: 'dongle.discovered', subjectId: row.id, data: { deviceId: row.device_id, agentId: agent.id } });
     }
     // Only its organization's dongles: whether another organization owns one is not its business.
     const owned = await tx.dongle.findMany({

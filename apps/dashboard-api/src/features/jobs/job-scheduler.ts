@@ -21,6 +21,7 @@ import type { StoredCanConfig } from '../can-config/can-config.presenter.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
 import { TTL_MAX_SECONDS } from '../commands/command-payloads.ts';
 import { selectorSql, type SelectorTerm } from '../tags/tag-selector.ts';
+import { bulkExecutionEvent, executionEvents, jobEvent, type ExecutionChange } from './job-events.ts';
 import { creditCap, crossedAbortRule, emptyCounts, refill, stageBoundary, stagesOf, successPercent, type ExecutionCounts } from './job-rules.ts';
 import type { AbortRule, Rollout } from './jobs.schemas.ts';
 
@@ -104,6 +105,8 @@ export async function stopJob(tx: Tx, job: { id: string; organization_id: string
     )
     SELECT (SELECT count(*) FROM c)::int AS n, (SELECT count(*) FROM e) AS executions, (SELECT count(*) FROM a) AS audited`;
   const commands = { length: cancelled!.n };
+  await jobEvent(tx, job, status === 'ABORTED' ? 'job.aborted' : 'job.cancelled', { reason });
+  await bulkExecutionEvent(tx, job, 'CANCELLED', pending + commands.length, note);
   await recordAudit(tx, { organizationId: job.organization_id, actor, action: status === 'ABORTED' ? 'job.abort' : 'job.cancel', targetType: 'job', targetId: job.id, details: { reason, pendingCancelled: pending, queuedCommandsCancelled: commands.length } });
 }
 
@@ -128,9 +131,10 @@ async function startJob(tx: Tx, job: JobRow): Promise<void> {
       job.id, job.organization_id, ...compiled.params,
     );
   }
+  let skipped = 0;
   if (job.operation === 'FIRMWARE_UPDATE') {
     // Known mismatches are skipped at once; unreported hardware is checked again at hand-out.
-    await tx.$executeRaw`
+    skipped = await tx.$executeRaw`
       UPDATE job_executions e SET status = 'SKIPPED', finished_at = now(), updated_at = now(),
              reason = 'reported hardware ' || coalesce(d.chip_family, '?') || '/' || coalesce(d.board_revision, '?') || ' does not match the image target ' || i.chip_family || '/' || i.board_revision
         FROM dongles d, firmware_images i
@@ -143,6 +147,9 @@ async function startJob(tx: Tx, job: JobRow): Promise<void> {
            status_reason = ${done ? 'no dongle matched the targets' : null}, finished_at = ${done ? new Date() : null},
            dispatch_credit = ${Math.min(creditCap(job.rollout.maxPerMinute), job.rollout.maxPerMinute / 60)}, last_dispatch_at = now(), updated_at = now()
      WHERE id = ${job.id}::uuid`;
+  await jobEvent(tx, job, 'job.started', { targetCount: inserted });
+  await bulkExecutionEvent(tx, job, 'SKIPPED', skipped, 'reported hardware does not match the image target');
+  if (done) await jobEvent(tx, job, 'job.completed', { reason: 'no dongle matched the targets' });
   await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.start', targetType: 'job', targetId: job.id, details: { targetCount: inserted } });
   if (done) await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { reason: 'no dongle matched the targets' } });
 }
@@ -155,7 +162,7 @@ async function startJob(tx: Tx, job: JobRow): Promise<void> {
  */
 async function reconcile(tx: Tx, job: JobRow, targetVersion: string | null): Promise<void> {
   const firmware = job.operation === 'FIRMWARE_UPDATE';
-  await tx.$executeRaw`
+  const changed = await tx.$queryRaw<ExecutionChange[]>`
     WITH judged AS (
       SELECT e.id,
         CASE
@@ -188,7 +195,9 @@ async function reconcile(tx: Tx, job: JobRow, targetVersion: string | null): Pro
            finished_at = CASE WHEN judged.next = 'PENDING' THEN NULL ELSE now() END,
            updated_at = now()
       FROM judged
-     WHERE e.id = judged.id AND judged.next IS NOT NULL`;
+     WHERE e.id = judged.id AND judged.next IS NOT NULL
+    RETURNING e.id::text AS id, e.dongle_id::text AS dongle_id, e.status::text AS status, e.reason`;
+  await executionEvents(tx, job, changed);
 }
 
 /** Closes the current stage when nothing of it is open; returns whether hand-out may go on. */
@@ -203,6 +212,7 @@ async function closeStage(tx: Tx, job: JobRow, counts: ExecutionCounts): Promise
     if (counts.PENDING + counts.IN_PROGRESS > 0) return true;
     await tx.$executeRaw`UPDATE jobs SET status = 'COMPLETED', status_reason = NULL, updated_at = now() WHERE id = ${job.id}::uuid`;
     await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { progress: counts } });
+    await jobEvent(tx, job, 'job.completed', { progress: counts });
     job.status = 'COMPLETED';
     return false;
   }
@@ -220,11 +230,13 @@ async function closeStage(tx: Tx, job: JobRow, counts: ExecutionCounts): Promise
   if (passed) {
     await tx.$executeRaw`UPDATE jobs SET current_stage = ${job.current_stage}, updated_at = now() WHERE id = ${job.id}::uuid`;
     await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.stage.advance', targetType: 'job', targetId: job.id, details: { stage: stageNo, successPercent: rate, needed } });
+    await jobEvent(tx, job, 'job.stage_advanced', { stage: stageNo, successPercent: rate, needed });
     return true;
   }
   const reason = `stage ${stageNo} reached ${rate.toFixed(1)} % success, below its ${needed} %: resume to start stage ${stageNo + 1}`;
   await tx.$executeRaw`UPDATE jobs SET current_stage = ${job.current_stage}, status = 'PAUSED', status_reason = ${reason}, updated_at = now() WHERE id = ${job.id}::uuid`;
   await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.pause', targetType: 'job', targetId: job.id, details: { reason, stage: stageNo, successPercent: rate, needed } });
+  await jobEvent(tx, job, 'job.paused', { reason, stage: stageNo });
   job.status = 'PAUSED';
   return false;
 }
@@ -260,6 +272,7 @@ async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, image: Fir
       const skip = skipReason(job, candidate, image);
       if (skip) {
         await tx.$executeRaw`UPDATE job_executions SET status = 'SKIPPED', reason = ${skip}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
+        await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason: skip }]);
         continue;
       }
       const commandId = await enqueueFor(tx, job, candidate.dongle_id, image);
@@ -267,6 +280,7 @@ async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, image: Fir
         UPDATE job_executions SET status = 'IN_PROGRESS', command_id = ${commandId}::uuid, dispatched_at = now(),
                from_version = ${candidate.firmware_version}, updated_at = now()
          WHERE id = ${candidate.id}::uuid AND status = 'PENDING'`;
+      await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'IN_PROGRESS', reason: null }]);
       handedOut += 1;
     }
     credit -= handedOut;
@@ -366,9 +380,10 @@ export async function tickJob(tx: Tx, jobId: string): Promise<{ locked: boolean;
   let handedOut = 0;
   if (job.status === 'IN_PROGRESS') {
     if (job.past_deadline) {
-      await tx.$executeRaw`
+      const late = await tx.$executeRaw`
         UPDATE job_executions SET status = 'TIMED_OUT', reason = 'the dongle was not reachable before the job deadline', finished_at = now(), updated_at = now()
          WHERE job_id = ${job.id}::uuid AND status = 'PENDING'`;
+      await bulkExecutionEvent(tx, job, 'TIMED_OUT', late, 'the dongle was not reachable before the job deadline');
     }
     const counts = await countExecutions(tx, job.id);
     const crossed = crossedAbortRule(job.abort_rules, counts);

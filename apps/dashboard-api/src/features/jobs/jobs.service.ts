@@ -8,6 +8,7 @@ import { AppError, conflict, notFound, unprocessable } from '../../platform/erro
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { toStored } from '../can-config/can-config.service.ts';
+import { jobEvent } from './job-events.ts';
 import { countExecutions, stopJob, type JobSpec } from './job-scheduler.ts';
 import type { CreateJobBody, JobView } from './jobs.schemas.ts';
 
@@ -95,6 +96,7 @@ export function createJobsService(deps: { db: Database }) {
         details: { operation: op.type, commandType: spec.command?.type ?? null, firmwareImageId: created.firmwareImageId, selector: created.selector, explicitTargets: spec.dongleIds?.length ?? null, rollout: body.rollout, abortRules: body.abortRules },
         context,
       });
+      await jobEvent(tx, { id: created.id, organization_id: created.organizationId }, 'job.created', { operation: op.type, name: created.name, selector: created.selector });
       return created;
     });
     return present(job, await progressOf(job.id));
@@ -156,6 +158,7 @@ export function createJobsService(deps: { db: Database }) {
                last_dispatch_at = CASE WHEN ${action === 'resume'} THEN now() ELSE last_dispatch_at END, updated_at = now()
          WHERE id = ${id}::uuid`;
       await recordAudit(tx, { actor, action: `job.${action}`, targetType: 'job', targetId: id, details: { from: job.status, to }, context });
+      await jobEvent(tx, { id, organization_id: job.organization_id }, action === 'pause' ? 'job.paused' : 'job.resumed', { from: job.status, to });
     }, { timeout: 60_000, maxWait: 10_000 });
     return get(scope, id);
   }

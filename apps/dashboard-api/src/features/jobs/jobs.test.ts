@@ -38,6 +38,12 @@ describe('jobs', () => {
     expect(commands.every((c) => c.status === 'SUCCEEDED' && c.type === 'PING' && (c.result as { echo: string }).echo === 'fleet')).toBe(true);
     const one = await operator.agent.get(`/api/commands/${commands[0]!.id}`).expect(200);
     expect(one.body.jobId).toBe(job.id);
+    // Job and execution changes are events of the organization's log.
+    const events = await app.db.prisma.event.findMany({ where: { OR: [{ subjectId: job.id }, { type: 'job.execution_updated', data: { path: ['jobId'], equals: job.id } }] }, orderBy: { id: 'asc' } });
+    const types = events.map((e) => (e.type === 'job.execution_updated' ? `execution:${(e.data as { status: string }).status}` : e.type));
+    expect(types.filter((t) => t.startsWith('job.'))).toEqual(['job.created', 'job.started', 'job.completed']);
+    expect(types.filter((t) => t === 'execution:IN_PROGRESS')).toHaveLength(6);
+    expect(types.filter((t) => t === 'execution:SUCCEEDED')).toHaveLength(6);
   });
 
   it("applies a CAN configuration: each dongle's version is bumped and APPLY_CAN_CONFIG applied", async () => {
