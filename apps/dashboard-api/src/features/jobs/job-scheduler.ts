@@ -200,14 +200,18 @@ async function reconcile(tx: Tx, job: JobRow, targetVersion: string | null): Pro
   await executionEvents(tx, job, changed);
 }
 
+/** Whether any execution below `boundary` is still PENDING or IN_PROGRESS: stops at the first one found. */
+async function stageOpen(tx: Tx, jobId: string, boundary: number): Promise<boolean> {
+  const [row] = await tx.$queryRaw<{ open: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM job_executions WHERE job_id = ${jobId}::uuid AND status IN ('PENDING', 'IN_PROGRESS') AND seq < ${boundary}) AS open`;
+  return row!.open;
+}
+
 /** Closes the current stage when nothing of it is open; returns whether hand-out may go on. */
 async function closeStage(tx: Tx, job: JobRow, counts: ExecutionCounts): Promise<boolean> {
   const stages = stagesOf(job.rollout);
   const boundary = stageBoundary(job.rollout, job.current_stage, job.target_count);
-  const [open] = await tx.$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM job_executions
-     WHERE job_id = ${job.id}::uuid AND status IN ('PENDING', 'IN_PROGRESS') AND seq < ${boundary}`;
-  if (open!.n > 0) return true;
+  if (await stageOpen(tx, job.id, boundary)) return true;
   if (job.current_stage >= stages.length - 1) {
     if (counts.PENDING + counts.IN_PROGRESS > 0) return true;
     await tx.$executeRaw`UPDATE jobs SET status = 'COMPLETED', status_reason = NULL, updated_at = now() WHERE id = ${job.id}::uuid`;
@@ -393,10 +397,7 @@ export async function tickJob(tx: Tx, jobId: string): Promise<{ locked: boolean;
     } else {
       // A stage that passes opens the next one in the same tick.
       for (let guard = 0; guard <= stagesOf(job.rollout).length && job.status === 'IN_PROGRESS' && (await closeStage(tx, job, counts)); guard++) {
-        const boundary = stageBoundary(job.rollout, job.current_stage, job.target_count);
-        const [open] = await tx.$queryRaw<{ n: number }[]>`
-          SELECT count(*)::int AS n FROM job_executions WHERE job_id = ${job.id}::uuid AND status IN ('PENDING', 'IN_PROGRESS') AND seq < ${boundary}`;
-        if (open!.n > 0) break;
+        if (await stageOpen(tx, job.id, stageBoundary(job.rollout, job.current_stage, job.target_count))) break;
       }
       if (job.status === 'IN_PROGRESS') handedOut = await dispatch(tx, job, counts, image);
     }
