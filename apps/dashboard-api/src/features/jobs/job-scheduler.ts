@@ -14,6 +14,7 @@
 // An execution's command is created in the same transaction that moves it PENDING → IN_PROGRESS,
 // so each is handed out once; (job_id, dongle_id) is unique, so a job never acts on a dongle twice.
 import type { Database, Tx } from '../../platform/database.ts';
+import { AppError } from '../../platform/errors.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
@@ -279,7 +280,21 @@ async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, image: Fir
         await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason: skip }]);
         continue;
       }
-      const commandId = await enqueueFor(tx, job, candidate.dongle_id, image);
+      let commandId: string;
+      // The dongle may change between the read above and the insert (released, moved to another
+      // organization): enqueueCommand then refuses, and the savepoint undoes anything this
+      // execution wrote (a CAN config's version bump) before it is skipped.
+      await tx.$executeRaw`SAVEPOINT job_execution`;
+      try {
+        commandId = await enqueueFor(tx, job, candidate.dongle_id, image);
+        await tx.$executeRaw`RELEASE SAVEPOINT job_execution`;
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        await tx.$executeRaw`ROLLBACK TO SAVEPOINT job_execution`;
+        await tx.$executeRaw`UPDATE job_executions SET status = 'SKIPPED', reason = ${error.message}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
+        await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason: error.message }]);
+        continue;
+      }
       await tx.$executeRaw`
         UPDATE job_executions SET status = 'IN_PROGRESS', command_id = ${commandId}::uuid, dispatched_at = now(),
                from_version = ${candidate.firmware_version}, updated_at = now()
@@ -364,6 +379,8 @@ async function loadImage(tx: Tx, imageId: string | null): Promise<FirmwareTarget
 export interface TickResult {
   jobs: number;
   handedOut: number;
+  /** Jobs whose tick failed (rolled back; retried next tick). */
+  failed: Array<{ jobId: string; error: string }>;
 }
 
 /** One job's tick inside its transaction; false when another instance holds it. */
@@ -416,12 +433,18 @@ export async function runSchedulerTick(db: Database): Promise<TickResult> {
     SELECT id FROM jobs WHERE finished_at IS NULL AND (status <> 'SCHEDULED' OR start_at <= now()) ORDER BY created_at LIMIT 100`;
   let jobs = 0;
   let handedOut = 0;
+  const failed: Array<{ jobId: string; error: string }> = [];
   for (const { id } of due) {
-    const result = await db.prisma.$transaction((tx) => tickJob(tx, id), { timeout: 60_000, maxWait: 10_000 });
-    if (result.locked) jobs += 1;
-    handedOut += result.handedOut;
+    // One job's failure (its transaction rolls back) must not hold up the others.
+    try {
+      const result = await db.prisma.$transaction((tx) => tickJob(tx, id), { timeout: 60_000, maxWait: 10_000 });
+      if (result.locked) jobs += 1;
+      handedOut += result.handedOut;
+    } catch (error) {
+      failed.push({ jobId: id, error: (error as Error).message });
+    }
   }
-  return { jobs, handedOut };
+  return { jobs, handedOut, failed };
 }
 
 export function createJobScheduler(options: { db: Database; logger: Logger; tickMs: number }): BackgroundWorker {
@@ -430,7 +453,8 @@ export function createJobScheduler(options: { db: Database; logger: Logger; tick
     intervalMs: options.tickMs,
     work: async () => {
       const result = await runSchedulerTick(options.db);
-      if (result.handedOut > 0) options.logger.debug(result, 'job scheduler tick');
+      for (const failure of result.failed) options.logger.warn({ jobId: failure.jobId, err: failure.error }, 'job tick failed; retrying next tick');
+      if (result.handedOut > 0) options.logger.debug({ jobs: result.jobs, handedOut: result.handedOut }, 'job scheduler tick');
     },
     onError: (error) => options.logger.warn({ err: (error as Error).message }, 'job scheduler tick failed; retrying next interval'),
   });
