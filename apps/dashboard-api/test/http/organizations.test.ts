@@ -161,6 +161,22 @@ describe('owners', () => {
   });
 });
 
+describe('deleting an organization', () => {
+  it('removes it with its agents, keys and invitations; its members get 404 afterwards; audited', async () => {
+    const t = await createTeam(app);
+    await t.operator.agent.post(`/api/orgs/${t.orgId}/api-keys`).set(csrf(t.operator)).send({ name: 'ci', scope: 'read' });
+    const deleted = await t.owner.agent.delete(`/api/orgs/${t.orgId}`).set(csrf(t.owner));
+    expect(deleted.status).toBe(204);
+    expect((await t.viewer.agent.get(`/api/orgs/${t.orgId}`)).status).toBe(404);
+    expect(await app.db.prisma.agent.count({ where: { id: t.agentRow.id } })).toBe(0);
+    expect(await app.db.prisma.apiKey.count({ where: { organizationId: t.orgId } })).toBe(0);
+    // Its agent's token no longer authenticates.
+    expect((await app.http.post('/api/agent/heartbeat').set('Authorization', t.agentAuth).send({ version: '1', dongles: [] })).status).toBe(401);
+    const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'organization.delete', targetId: t.orgId } });
+    expect(audit).toMatchObject({ actorId: t.owner.user.id, organizationId: t.orgId });
+  });
+});
+
 describe('removing a member', () => {
   it('ends their access at the next request', async () => {
     const t = await createTeam(app);

@@ -11,6 +11,7 @@ import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
@@ -86,6 +87,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
     return inPgTransaction(db.pool, async (client) => {
       const { rows } = await client.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
+      for (const row of rows as CommandRow[]) fleetCounters.commandsDelivered.inc({ type: row.type });
       const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
       for (const command of commands) {
         await recordEvent(client, { organizationId: command.organizationId, type: 'command.delivered', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type, agentId: agent.id } });
@@ -148,6 +150,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
       }
       return resultOutcome(client, agent, commandId, input);
     });
+    if (outcome.kind === 'recorded') fleetCounters.commandsFinished.inc({ type: outcome.command.type, status: outcome.command.status });
     switch (outcome.kind) {
       case 'recorded':
       case 'repeat':
