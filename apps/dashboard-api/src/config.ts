@@ -92,6 +92,8 @@ const envSchema = z
     /** …spanning at least this many seconds (so a short outage of a busy endpoint does not disable it). */
     WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(0).default(86_400),
     WEBHOOK_POLL_INTERVAL_MS: positiveInt.default(1_000),
+    /** false: this instance queues webhook deliveries but does not send them (another instance does). */
+    WEBHOOK_DELIVERY_ENABLED: booleanFromEnv.default(true),
     /** After a secret rotation the old secret still signs for this long (overridable per rotation). */
     WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce.number().min(0).max(168).default(24),
     // Password hashing (§6): argon2id, never below m=19 MiB, t=2, p=1.
@@ -156,6 +158,7 @@ export interface Config {
   events: { retentionMs: number; pruneIntervalMs: number; heartbeatMs: number; streamsPerUser: number; maxBufferedBytes: number; recheckMs: number };
   webhooks: {
     allowPrivateNetworks: boolean;
+    deliveryEnabled: boolean;
     timeoutMs: number;
     retryScheduleMs: number[];
     disableAfterFailures: number;
@@ -239,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     }),
     webhooks: Object.freeze({
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      deliveryEnabled: env.WEBHOOK_DELIVERY_ENABLED,
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       retryScheduleMs: Object.freeze(env.WEBHOOK_RETRY_SCHEDULE_SECONDS) as number[],
       disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
