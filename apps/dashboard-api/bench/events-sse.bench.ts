@@ -109,6 +109,7 @@ async function emitAndMeasure(pool: pg.Pool, orgId: string, streams: Stream[]): 
 
 export default async function eventsSseBench(ctx: BenchContext): Promise<string> {
   const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });
+  pool.on('error', () => undefined); // the embedded server stopping after the run
   const { sha256Hex } = await import('../src/platform/secrets.ts');
   const { rows: [user] } = await pool.query(`INSERT INTO users (email, password_hash, email_verified_at) VALUES ($1, 'x', now()) RETURNING id::text`, [`sse-${randomUUID()}@bench.test`]);
   const { rows: [org] } = await pool.query(`SELECT id::text FROM organizations WHERE personal_owner_user_id = $1::uuid`, [user.id]);
