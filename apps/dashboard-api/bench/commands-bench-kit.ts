@@ -154,6 +154,8 @@ export const setupLine = () =>
 
 export interface SeededAgent {
   userId: string;
+  /** The user's personal organization, which the v0.7-shaped inserts below land in (trigger). */
+  organizationId: string;
   agentId: string;
   token: string;
   dongleIds: string[];
@@ -180,7 +182,7 @@ export async function seedFleet(pool: pg.Pool, shape: FleetShape, passwordHash =
       [`${shape.label}-${u}-${randomBytes(4).toString('hex')}@bench.test`, passwordHash],
     );
     const { rows: [agent] } = await pool.query(
-      `INSERT INTO agents (user_id, name, hostname, os, version, last_seen_at) VALUES ($1, 'bench', 'bench.local', 'linux', '1.0.0', now()) RETURNING id`,
+      `INSERT INTO agents (user_id, name, hostname, os, version, last_seen_at) VALUES ($1, 'bench', 'bench.local', 'linux', '1.0.0', now()) RETURNING id, organization_id::text AS "organizationId"`,
       [user.id],
     );
     await pool.query(`INSERT INTO agent_tokens (agent_id, token_hash) VALUES ($1, $2)`, [agent.id, sha256Hex(token)]);
@@ -200,7 +202,7 @@ export async function seedFleet(pool: pg.Pool, shape: FleetShape, passwordHash =
         [dongleIds, user.id, agent.id, shape.historyPerDongle],
       );
     }
-    seeded.push({ userId: user.id, agentId: agent.id, token, dongleIds });
+    seeded.push({ userId: user.id, organizationId: agent.organizationId, agentId: agent.id, token, dongleIds });
   }
   return seeded;
 }

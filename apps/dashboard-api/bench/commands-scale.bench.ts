@@ -117,12 +117,12 @@ interface PlanNode {
 
 async function explainHotQueries(pool: pg.Pool, agent: SeededAgent, operatorId: string): Promise<Explained[]> {
   const [{ id: someCommand }] = (await pool.query(`SELECT id FROM commands WHERE dongle_id = $1 LIMIT 1`, [agent.dongleIds[0]])).rows;
-  const history = historyPageSql(agent.userId, agent.dongleIds[0]!, { limit: 50 });
-  const historyFiltered = historyPageSql(agent.userId, agent.dongleIds[0]!, { limit: 50, status: 'SUCCEEDED' });
+  const history = historyPageSql(agent.organizationId, agent.dongleIds[0]!, { limit: 50 });
+  const historyFiltered = historyPageSql(agent.organizationId, agent.dongleIds[0]!, { limit: 50, status: 'SUCCEEDED' });
   const [{ token_hash: tokenHash }] = (await pool.query(`SELECT token_hash FROM agent_tokens WHERE agent_id = $1`, [agent.agentId])).rows;
   return [
     await explain(pool, 'agent guard: token by hash', `SELECT id, revoked_at, agent_id FROM agent_tokens WHERE token_hash = $1 LIMIT 1`, [tokenHash]),
-    await explain(pool, 'hand-out (poll): CLAIM_SQL', CLAIM_SQL, [agent.agentId, agent.userId, 10]),
+    await explain(pool, 'hand-out (poll): CLAIM_SQL', CLAIM_SQL, [agent.agentId, agent.organizationId, 10]),
     await explain(pool, 'result post: RESULT_SQL', RESULT_SQL, [someCommand, agent.agentId, 'SUCCEEDED', '{}', null]),
     await explain(pool, 'command history page', history.text, history.values),
     await explain(pool, 'command history page, status filter', historyFiltered.text, historyFiltered.values),

@@ -15,6 +15,7 @@ import { CLAIM_SQL, RESULT_SQL } from '../../src/features/commands/agent-command
 import { AGENT_AUTH_SQL, SESSION_USER_SQL } from '../../src/features/auth/guards.ts';
 import { INSERT_AUDIT, inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
 import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
+import { MEMBERSHIP_SQL } from '../../src/features/organizations/org-scope.ts';
 
 export interface BaselineServer {
   url: string;
@@ -54,7 +55,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (!match) throw new HttpError(401);
     const agent = (await pool.query({ name: 'agent-bearer-auth', text: AGENT_AUTH_SQL, values: [createHash('sha256').update(match[1]!).digest('hex')] })).rows[0];
     if (!agent) throw new HttpError(401);
-    return { id: agent.id as string, userId: agent.userId as string };
+    return { id: agent.id as string, userId: agent.userId as string, organizationId: agent.organizationId as string };
   }
 
   // express-session's cookie: "s:" + sid + "." + base64(HMAC-SHA256(sid)) without padding.
@@ -88,7 +89,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (req.method === 'GET' && path === '/agent/commands') {
       const agent = await agentFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 10);
-      const { rows } = await pool.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
+      const { rows } = await pool.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
       return send(res, 200, { commands: rows.map((r) => ({ id: r.id, dongleId: r.dongle_id, deviceId: r.device_id, type: r.type, payload: r.payload })) });
     }
     let match = /^\/agent\/commands\/([0-9a-f-]{36})\/result$/.exec(path);
@@ -109,7 +110,10 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (req.method === 'GET' && path === '/dongles') {
       const user = await userFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 50);
-      const rows = (await pool.query({ name: 'dongle-list-page', text: DONGLE_LIST_SQL, values: [user.id, null, null, limit + 1] })).rows.slice(0, limit);
+      // The app's organization guard: the caller's membership in their personal organization.
+      const org = (await pool.query({ name: 'org-membership', text: MEMBERSHIP_SQL, values: [user.id, null] })).rows[0];
+      if (!org) throw new HttpError(404);
+      const rows = (await pool.query({ name: 'dongle-list-page', text: DONGLE_LIST_SQL, values: [org.id, null, null, limit + 1] })).rows.slice(0, limit);
       const items = rows.map((d) => ({
         id: d.id,
         deviceId: d.deviceId,
@@ -117,7 +121,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
         state: d.ownershipState,
         firmwareVersion: d.firmwareVersion,
         lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
-        lastSeenAgentId: d.agentUserId === user.id ? d.agentId : null,
+        lastSeenAgentId: d.agentOrgId === org.id ? d.agentId : null,
         groupId: d.groupId,
         canConfigVersion: d.canVersion ?? 0,
         canConfigAppliedVersion: d.canAppliedVersion ?? 0,

@@ -77,6 +77,33 @@ describe('a shared organization', () => {
     expect((await team.operator.agent.get('/api/dongles')).body.items).toEqual([]);
   });
 
+  it('lets two members command the same dongle through an agent a third member enrolled; the hand-out stays in the organization', async () => {
+    const t = await createTeam(app);
+    const other = await createTeam(app, 'Neighbours');
+    const deviceId = randomDeviceId();
+    await heartbeat(app, t.agentAuth, [deviceId]);
+    const claimed = await t.operator.agent.post(`/api/orgs/${t.orgId}/dongles/claim`).set(csrf(t.operator)).send({ deviceId });
+    expect((await app.http.post(`/api/agent/dongles/${deviceId}/token`).set('Authorization', t.agentAuth)).status).toBe(200);
+    expect((await app.http.post(`/api/agent/dongles/${deviceId}/token/ack`).set('Authorization', t.agentAuth)).status).toBe(200);
+    const send = (m: typeof t.admin) => m.agent.post(`/api/orgs/${t.orgId}/dongles/${claimed.body.id}/commands`).set(csrf(m)).send({ type: 'PING', payload: {} });
+    const [byAdmin, byOperator] = [await send(t.admin), await send(t.operator)];
+    expect([byAdmin.status, byOperator.status]).toEqual([201, 201]);
+    expect((await send(t.viewer)).status).toBe(403);
+    // Another organization's agent reporting the dongle gets nothing; the organization's agent gets both.
+    await heartbeat(app, other.agentAuth, [deviceId]);
+    expect((await app.http.get('/api/agent/commands?wait=0').set('Authorization', other.agentAuth)).body.commands).toEqual([]);
+    const polled = await app.http.get('/api/agent/commands?wait=0').set('Authorization', t.agentAuth);
+    expect(polled.body.commands.map((c: { id: string }) => c.id).sort()).toEqual([byAdmin.body.id, byOperator.body.id].sort());
+    // Every member reads both; the creators are kept.
+    const history = await t.viewer.agent.get(`/api/orgs/${t.orgId}/dongles/${claimed.body.id}/commands`);
+    expect(history.body.items.map((c: { id: string }) => c.id).sort()).toEqual([byAdmin.body.id, byOperator.body.id].sort());
+    const rows = await app.db.prisma.command.findMany({ where: { id: { in: [byAdmin.body.id, byOperator.body.id] } } });
+    expect(new Set(rows.map((r) => r.createdByUserId))).toEqual(new Set([t.admin.user.id, t.operator.user.id]));
+    expect(rows.every((r) => r.organizationId === t.orgId)).toBe(true);
+    // Another organization cannot even see them.
+    expect((await other.owner.agent.get(`/api/orgs/${other.orgId}/commands/${byAdmin.body.id}`)).status).toBe(404);
+  });
+
   it('refuses a claim when the dongle is seen only by another organization’s agent (404)', async () => {
     const other = await createTeam(app, 'Other lab');
     const deviceId = randomDeviceId();
@@ -131,6 +158,22 @@ describe('owners', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('organization_not_empty');
     expect((await t.admin.agent.delete(`/api/orgs/${t.orgId}`).set(csrf(t.admin))).status).toBe(403);
+  });
+});
+
+describe('deleting an organization', () => {
+  it('removes it with its agents, keys and invitations; its members get 404 afterwards; audited', async () => {
+    const t = await createTeam(app);
+    await t.operator.agent.post(`/api/orgs/${t.orgId}/api-keys`).set(csrf(t.operator)).send({ name: 'ci', scope: 'read' });
+    const deleted = await t.owner.agent.delete(`/api/orgs/${t.orgId}`).set(csrf(t.owner));
+    expect(deleted.status).toBe(204);
+    expect((await t.viewer.agent.get(`/api/orgs/${t.orgId}`)).status).toBe(404);
+    expect(await app.db.prisma.agent.count({ where: { id: t.agentRow.id } })).toBe(0);
+    expect(await app.db.prisma.apiKey.count({ where: { organizationId: t.orgId } })).toBe(0);
+    // Its agent's token no longer authenticates.
+    expect((await app.http.post('/api/agent/heartbeat').set('Authorization', t.agentAuth).send({ version: '1', dongles: [] })).status).toBe(401);
+    const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'organization.delete', targetId: t.orgId } });
+    expect(audit).toMatchObject({ actorId: t.owner.user.id, organizationId: t.orgId });
   });
 });
 

@@ -74,6 +74,7 @@ export function createCanConfigService(deps: { db: Database }) {
           type: 'APPLY_CAN_CONFIG',
           payload: { version: saved.version, config: stored },
           createdByUserId: user.id,
+          organizationId: scope.orgId,
           context,
         });
         await recordAudit(tx, {

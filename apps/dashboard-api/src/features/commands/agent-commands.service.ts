@@ -1,7 +1,7 @@
 // The agent side of the queue: the long-poll hand-out and the result post.
 //
 // Hand-out rule: an agent gets the QUEUED, unexpired commands of dongles that (a) belong to its
-// owner, (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
+// organization (and were queued in it), (b) are CLAIMED_ACTIVE and (c) it reported itself in the last 5 minutes
 // (dongles.last_seen_agent_id / last_seen_at, set by the heartbeat). So a command goes to the
 // agent that can actually reach the dongle; if none can, it EXPIRES rather than being handed
 // to an agent that would have to fail it. Delivery is at most once (a REBOOT must not run
@@ -11,6 +11,7 @@ import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
@@ -34,7 +35,8 @@ WITH picked AS (
     FROM dongles d
     JOIN commands q ON q.dongle_id = d.id
    WHERE d.last_seen_agent_id = $1
-     AND d.owner_user_id = $2
+     AND d.organization_id = $2
+     AND q.organization_id = d.organization_id
      AND d.ownership_state = 'CLAIMED_ACTIVE'
      AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
      AND q.status = 'QUEUED'
@@ -83,14 +85,16 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
 
   // One transaction: the hand-out and its command.delivered events commit together.
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    return inPgTransaction(db.pool, async (client) => {
-      const { rows } = await client.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
-      const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
-      for (const command of commands) {
+    const commands = await inPgTransaction(db.pool, async (client) => {
+      const { rows } = await client.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
+      const claimed = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+      for (const command of claimed) {
         await recordEvent(client, { organizationId: command.organizationId, type: 'command.delivered', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type, agentId: agent.id } });
       }
-      return commands;
+      return claimed;
     });
+    for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
+    return commands;
   }
 
   /**
@@ -104,7 +108,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
     for (;;) {
       if (signal.aborted) return [];
       // Register before checking: a NOTIFY between the check and the wait is not lost.
-      const wakeup = options.waitSeconds > 0 ? notifier.wait(agent.userId) : undefined;
+      const wakeup = options.waitSeconds > 0 ? notifier.wait(agent.organizationId) : undefined;
       let commands: DeliveredCommand[];
       try {
         commands = await claim(agent, options.limit);
@@ -147,6 +151,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
       }
       return resultOutcome(client, agent, commandId, input);
     });
+    if (outcome.kind === 'recorded') fleetCounters.commandsFinished.inc({ type: outcome.command.type, status: outcome.command.status });
     switch (outcome.kind) {
       case 'recorded':
       case 'repeat':

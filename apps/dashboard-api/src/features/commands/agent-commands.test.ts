@@ -43,7 +43,7 @@ describe('GET /api/agent/commands', () => {
     const client = await app.db.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(CLAIM_SQL, [fleet.agent.agent.id, fleet.operator.user.id, 10]);
+      await client.query(CLAIM_SQL, [fleet.agent.agent.id, fleet.agent.agent.organizationId, 10]);
       const { rows } = await client.query('SELECT pg_current_xact_id_if_assigned() AS xid');
       expect(rows[0].xid).toBeNull();
     } finally {

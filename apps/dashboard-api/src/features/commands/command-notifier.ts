@@ -1,8 +1,8 @@
 // Wakes waiting long-polls when a command is queued, on every instance.
 //
 // One dedicated pg connection per app instance LISTENs on COMMANDS_CHANNEL (a pooled connection
-// cannot hold a LISTEN: it goes back to the pool). Each NOTIFY carries the dongle owner's user id
-// and wakes, in process, every poll of that user's agents; they re-run the hand-out query,
+// cannot hold a LISTEN: it goes back to the pool). Each NOTIFY carries the dongle's organization id
+// and wakes, in process, every poll of that organization's agents; they re-run the hand-out query,
 // which decides who gets what. If the connection is lost we reconnect with backoff and wake
 // everyone, because notifications sent meanwhile are gone. While disconnected, waiters also
 // re-check on a short timer (see `recheckMs`), so a lost listener delays work, never loses it.
@@ -13,6 +13,7 @@
 import pg from 'pg';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { COMMANDS_CHANNEL } from './command-queue.ts';
 
 export interface Wakeup {
@@ -67,7 +68,7 @@ export class CommandNotifier implements BackgroundWorker {
     await client?.end().catch(() => undefined);
   }
 
-  /** Registers interest in commands for `userId`'s dongles. Register before checking, to miss nothing. */
+  /** Registers interest in commands for the dongles of organization `userId`. Register before checking, to miss nothing. */
   wait(userId: string): Wakeup {
     let wake!: () => void;
     const promise = new Promise<void>((resolve) => (wake = resolve));
@@ -143,6 +144,7 @@ export class CommandNotifier implements BackgroundWorker {
         client.removeAllListeners('notification');
         void client.end().catch(() => undefined);
         if (this.stopped) return;
+        fleetCounters.listenerDisconnects.inc();
         this.options.logger.warn({ err: error?.message, retryInMs: this.backoffMs }, 'command listener connection lost; reconnecting');
         this.scheduleReconnect();
       };

@@ -6,13 +6,14 @@ import type { Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
 export type { Command };
 
-/** LISTEN/NOTIFY channel; the payload is the dongle owner's user id (see command-notifier.ts). */
+/** LISTEN/NOTIFY channel; the payload is the dongle's organization id (see command-notifier.ts). */
 export const COMMANDS_CHANNEL = 'fleet_commands';
 const DEFAULT_TIMEOUT_SECONDS = 30;
 
@@ -22,6 +23,8 @@ export interface EnqueueInput {
   payload: unknown;
   /** The operator on whose behalf the command is sent; null for commands the system makes. */
   createdByUserId: string | null;
+  /** The organization sending it: the dongle must be this organization's (else 404); unset for system commands. */
+  organizationId?: string;
   /** Time to be picked up before it EXPIRES: default 60 s, at most 1 h. */
   ttlSeconds?: number;
   /** Time to answer once DELIVERED before it TIMES OUT: default 30 s. */
@@ -76,7 +79,7 @@ export function commandFromRow(row: CommandRow): Command {
 
 /**
  * Inserts a QUEUED command for a CLAIMED_ACTIVE dongle and wakes the owner's pollers at commit.
- * 404 when the dongle does not exist or (for a user-created command) is not the creator's;
+ * 404 when the dongle does not exist or is not the sending organization's;
  * 409 `dongle_not_active` when it is not CLAIMED_ACTIVE. The payload is validated for its type.
  */
 export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Command> {
@@ -84,17 +87,17 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
   const ttl = Math.min(Math.max(1, Math.trunc(input.ttlSeconds ?? TTL_DEFAULT_SECONDS)), TTL_MAX_SECONDS);
   const timeout = Math.max(1, Math.trunc(input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS));
 
-  const [dongle] = await tx.$queryRaw<{ owner_user_id: string | null; ownership_state: string }[]>`
-    SELECT owner_user_id, ownership_state FROM dongles WHERE id = ${input.dongleId}::uuid`;
-  if (!dongle || (input.createdByUserId !== null && dongle.owner_user_id !== input.createdByUserId)) throw notFound('Dongle');
+  const [dongle] = await tx.$queryRaw<{ owner_user_id: string | null; organization_id: string | null; ownership_state: string }[]>`
+    SELECT owner_user_id, organization_id::text AS organization_id, ownership_state FROM dongles WHERE id = ${input.dongleId}::uuid`;
+  if (!dongle || (input.organizationId !== undefined && dongle.organization_id !== input.organizationId)) throw notFound('Dongle');
   if (dongle.ownership_state !== 'CLAIMED_ACTIVE' || !dongle.owner_user_id) {
     throw conflict('dongle_not_active', 'Commands can only be sent to a dongle in CLAIMED_ACTIVE.');
   }
 
   // expires_at from the database clock: the sweeper and the hand-out compare with now() there.
   const [row] = await tx.$queryRaw<CommandRow[]>`
-    INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
-    VALUES (${input.dongleId}::uuid, ${input.createdByUserId}::uuid, ${input.type}::command_type, ${JSON.stringify(payload)}::jsonb,
+    INSERT INTO commands (dongle_id, organization_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
+    VALUES (${input.dongleId}::uuid, ${dongle.organization_id}::uuid, ${input.createdByUserId}::uuid, ${input.type}::command_type, ${JSON.stringify(payload)}::jsonb,
             ${input.idempotencyKey ?? null}, now() + make_interval(secs => ${ttl}), ${timeout})
     RETURNING *`;
   const command = commandFromRow(row!);
@@ -108,6 +111,7 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     context: input.context,
   });
   await recordEvent(tx, { organizationId: command.organizationId, type: 'command.created', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type } });
-  await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${dongle.owner_user_id})`;
+  await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${dongle.organization_id})`;
+  fleetCounters.commandsCreated.inc({ type: command.type });
   return command;
 }

@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { Database, Tx } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
@@ -24,13 +25,13 @@ const expireSql = (ids: string) => `
 UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'QUEUED' AND expires_at <= now()
-RETURNING id, dongle_id, organization_id`;
+RETURNING id, dongle_id, type, organization_id`;
 
 const timeOutSql = (ids: string) => `
 UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-RETURNING id, dongle_id, organization_id`;
+RETURNING id, dongle_id, type, organization_id`;
 
 /** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
 export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
@@ -48,6 +49,7 @@ const TIME_OUT_ONE_SQL = timeOutSql('$1::uuid');
 interface TransitionRow {
   id: string;
   dongle_id: string;
+  type: string;
   organization_id: string;
 }
 
@@ -63,6 +65,7 @@ async function transition(on: TransitionClient, sql: string, params: unknown[], 
   const events = 'tx' in on ? on.tx : on.client;
   for (const row of rows) {
     await recordAudit(audit, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
+    fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   }
   // Events after the audit rows: the writer's per-organization lock is then held the shortest time.
   for (const row of rows) {

@@ -5,7 +5,7 @@ import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { idempotency } from '../../platform/http/idempotency.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { requestContext } from '../audit/audit.writer.ts';
-import { currentUser } from '../auth/principal.ts';
+import { currentScope } from '../organizations/org-scope.ts';
 import { commandPage, commandView, presentCommand } from './command.presenter.ts';
 import { createCommandBody, idParams, listQuery } from './commands.schemas.ts';
 import type { CommandService } from './commands.service.ts';
@@ -16,23 +16,24 @@ export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiR
   routers.dongles.post(
     '/:id/commands',
     {
-      summary: 'Send a command to one of your CLAIMED_ACTIVE dongles',
+      summary: "Send a command to one of the organization's CLAIMED_ACTIVE dongles",
       description: 'An `Idempotency-Key` header makes retries safe: the same key and body replay the first response (24 h); another body with that key is a 422; a duplicate while the first is in flight is a 409.',
       tags: ['commands'],
       auth: 'session',
+      permission: 'fleet.operate',
       params: idParams,
       body: createCommandBody,
       headers: { 'Idempotency-Key': { description: 'Client-chosen key, 1–255 visible ASCII characters' } },
       responses: {
         201: { description: 'Queued', schema: commandView },
-        404: { description: 'No such dongle of yours' },
+        404: { description: 'No such dongle in the organization' },
         409: { description: 'dongle_not_active, or idempotency_request_in_flight' },
         422: { description: 'Invalid type or payload (details name the field), or idempotency_key_reused' },
       },
     },
     idempotency(deps.db, { operation: 'POST /api/dongles/:id/commands', logger: deps.logger }),
     async (req, res) => {
-      const command = await commands.create(currentUser(res).id, res.locals.params.id, res.locals.body, {
+      const command = await commands.create(currentScope(res), res.locals.params.id, res.locals.body, {
         idempotencyKey: res.locals.idempotencyKey,
         context: requestContext(req),
       });
@@ -46,21 +47,22 @@ export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiR
       summary: "A dongle's commands, newest first",
       tags: ['commands'],
       auth: 'session',
+      permission: 'fleet.read',
       params: idParams,
       query: listQuery,
-      responses: { 200: { description: 'One page', schema: commandPage }, 404: { description: 'No such dongle of yours' } },
+      responses: { 200: { description: 'One page', schema: commandPage }, 404: { description: 'No such dongle in the organization' } },
     },
     async (_req, res) => {
-      const page = await commands.listForDongle(currentUser(res).id, res.locals.params.id, res.locals.query);
+      const page = await commands.listForDongle(currentScope(res), res.locals.params.id, res.locals.query);
       res.json({ items: page.items.map(presentCommand), nextCursor: page.nextCursor });
     },
   );
 
   routers.commands.get(
     '/:id',
-    { summary: 'One command', tags: ['commands'], auth: 'session', params: idParams, responses: { 200: { description: 'The command', schema: commandView }, 404: { description: 'No such command of yours' } } },
+    { summary: 'One command', tags: ['commands'], auth: 'session', permission: 'fleet.read', params: idParams, responses: { 200: { description: 'The command', schema: commandView }, 404: { description: 'No such command in the organization' } } },
     async (_req, res) => {
-      res.json(presentCommand(await commands.get(currentUser(res).id, res.locals.params.id)));
+      res.json(presentCommand(await commands.get(currentScope(res), res.locals.params.id)));
     },
   );
 
@@ -70,11 +72,12 @@ export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiR
       summary: 'Cancel a command that is still QUEUED',
       tags: ['commands'],
       auth: 'session',
+      permission: 'fleet.operate',
       params: idParams,
-      responses: { 200: { description: 'Cancelled', schema: commandView }, 404: { description: 'No such command of yours' }, 409: { description: 'command_not_cancellable' } },
+      responses: { 200: { description: 'Cancelled', schema: commandView }, 404: { description: 'No such command in the organization' }, 409: { description: 'command_not_cancellable' } },
     },
     async (req, res) => {
-      res.json(presentCommand(await commands.cancel(currentUser(res).id, res.locals.params.id, requestContext(req))));
+      res.json(presentCommand(await commands.cancel(currentScope(res), res.locals.params.id, requestContext(req))));
     },
   );
 }

@@ -1,18 +1,19 @@
 // The operator side: send a command, read history, read one, cancel.
 //
-// Who sees a command: its creator, and for commands the system made (created_by_user_id null,
-// e.g. APPLY_CAN_CONFIG from a config change without a user) the dongle's current owner. A new
-// owner of a released dongle therefore never reads the frames the previous owner sent.
-// Everyone else gets 404.
+// Who sees a command: the members of its organization (commands.organization_id, the dongle's
+// organization when it was queued). A dongle released and claimed by another organization
+// therefore never shows it the frames the previous one sent. Everyone else gets 404.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Command, CommandStatus } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { canonicalJson } from '../../platform/canonical-json.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
+import type { OrgScope } from '../organizations/org-scope.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
 import { expireOverdue } from './command-sweeper.ts';
@@ -29,16 +30,14 @@ export interface ListOptions {
   cursor?: string;
 }
 
-const visibleTo = (userId: string) => Prisma.sql`
-  (c.created_by_user_id = ${userId}::uuid
-   OR (c.created_by_user_id IS NULL AND EXISTS (SELECT 1 FROM dongles o WHERE o.id = c.dongle_id AND o.owner_user_id = ${userId}::uuid)))`;
+const visibleTo = (organizationId: string) => Prisma.sql`c.organization_id = ${organizationId}::uuid`;
 
 /**
  * One page of a dongle's history, newest first: keyset on (created_at, id) with the platform
  * cursor (pagination.ts), served by commands(dongle_id, created_at). `k` is created_at as text
  * (microseconds) for the next cursor. Exported for the scale bench's EXPLAIN.
  */
-export function historyPageSql(userId: string, dongleId: string, options: ListOptions): Prisma.Sql {
+export function historyPageSql(organizationId: string, dongleId: string, options: ListOptions): Prisma.Sql {
   const position = options.cursor ? decodeCursor(options.cursor) : undefined;
   // The redundant `created_at <=` bound lets the index range start at the cursor instead of
   // filtering from the newest row on every page.
@@ -49,7 +48,7 @@ export function historyPageSql(userId: string, dongleId: string, options: ListOp
   const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;
   return Prisma.sql`
     SELECT c.*, c.created_at::text AS k FROM commands c
-     WHERE c.dongle_id = ${dongleId}::uuid AND ${visibleTo(userId)} ${status} ${after}
+     WHERE c.dongle_id = ${dongleId}::uuid AND ${visibleTo(organizationId)} ${status} ${after}
      ORDER BY c.created_at DESC, c.id DESC
      LIMIT ${options.limit + 1}`;
 }
@@ -64,7 +63,8 @@ export function createCommandService(deps: CommandServiceDeps) {
    * flight"; the retry that takes it over must not send a second REBOOT. The advisory lock
    * serializes two requests with one key even when the takeover races a slow first attempt.
    */
-  async function create(userId: string, dongleId: string, body: CreateCommandBody, options: { idempotencyKey?: string; context: RequestContext }): Promise<Command> {
+  async function create(scope: OrgScope, dongleId: string, body: CreateCommandBody, options: { idempotencyKey?: string; context: RequestContext }): Promise<Command> {
+    const userId = scope.userId;
     return db.prisma.$transaction(async (tx) => {
       const key = options.idempotencyKey;
       if (key !== undefined) {
@@ -86,6 +86,7 @@ export function createCommandService(deps: CommandServiceDeps) {
         type: body.type,
         payload: body.payload,
         createdByUserId: userId,
+        organizationId: scope.orgId,
         ttlSeconds: body.ttlSeconds,
         timeoutSeconds: deps.timeoutSeconds,
         idempotencyKey: key,
@@ -95,26 +96,27 @@ export function createCommandService(deps: CommandServiceDeps) {
   }
 
   /** Newest first; keyset pagination on (created_at, id), served by commands(dongle_id, created_at). */
-  async function listForDongle(userId: string, dongleId: string, options: ListOptions): Promise<Page<Command>> {
-    const owned = await db.prisma.dongle.findFirst({ where: { id: dongleId, ownerUserId: userId }, select: { id: true } });
+  async function listForDongle(scope: OrgScope, dongleId: string, options: ListOptions): Promise<Page<Command>> {
+    const owned = await db.prisma.dongle.findFirst({ where: { id: dongleId, organizationId: scope.orgId }, select: { id: true } });
     if (!owned) throw notFound('Dongle');
-    const rows = await db.prisma.$queryRaw<(CommandRow & { k: string })[]>(historyPageSql(userId, dongleId, options));
+    const rows = await db.prisma.$queryRaw<(CommandRow & { k: string })[]>(historyPageSql(scope.orgId, dongleId, options));
     return toPage(rows, options.limit, commandFromRow);
   }
 
-  async function get(userId: string, commandId: string): Promise<Command> {
+  async function get(scope: OrgScope, commandId: string): Promise<Command> {
     const [row] = await db.prisma.$queryRaw<CommandRow[]>`
-      SELECT c.* FROM commands c WHERE c.id = ${commandId}::uuid AND ${visibleTo(userId)}`;
+      SELECT c.* FROM commands c WHERE c.id = ${commandId}::uuid AND ${visibleTo(scope.orgId)}`;
     if (!row) throw notFound('Command');
     return commandFromRow(row);
   }
 
   /** Only a QUEUED command can be cancelled; one already overdue is marked EXPIRED instead (409). */
-  async function cancel(userId: string, commandId: string, context: RequestContext): Promise<Command> {
+  async function cancel(scope: OrgScope, commandId: string, context: RequestContext): Promise<Command> {
+    const userId = scope.userId;
     const outcome = await db.prisma.$transaction(async (tx) => {
       const [row] = await tx.$queryRaw<(CommandRow & { overdue: boolean })[]>`
         SELECT c.*, c.expires_at <= now() AS overdue FROM commands c
-         WHERE c.id = ${commandId}::uuid AND ${visibleTo(userId)} FOR UPDATE OF c`;
+         WHERE c.id = ${commandId}::uuid AND ${visibleTo(scope.orgId)} FOR UPDATE OF c`;
       if (!row) return { kind: 'not_found' as const };
       if (row.status !== 'QUEUED') return { kind: 'conflict' as const, status: row.status };
       if (row.overdue) {
@@ -129,6 +131,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       return { kind: 'cancelled' as const, command: commandFromRow(updated!) };
     });
     if (outcome.kind === 'not_found') throw notFound('Command');
+    if (outcome.kind === 'cancelled') fleetCounters.commandsFinished.inc({ type: outcome.command.type, status: 'CANCELLED' });
     if (outcome.kind === 'conflict') throw conflict('command_not_cancellable', `Only a QUEUED command can be cancelled; this one is ${outcome.status}.`);
     return outcome.command;
   }

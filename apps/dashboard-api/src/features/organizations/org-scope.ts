@@ -62,8 +62,8 @@ const API_KEY_SQL = `
     JOIN memberships m ON m.organization_id = k.organization_id AND m.user_id = k.user_id
    WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND k.expires_at > now()`;
 
-/** The caller's membership in the addressed organization (or their personal one). */
-const MEMBERSHIP_SQL = `
+/** The caller's membership in the addressed organization (or their personal one); exported for the bench baseline. */
+export const MEMBERSHIP_SQL = `
   SELECT o.id::text AS id, m.role::text AS role
     FROM organizations o
     JOIN memberships m ON m.organization_id = o.id AND m.user_id = $1::uuid
