@@ -25,6 +25,8 @@ export const EVENT_TYPES = {
   'member.role_changed': 'member',
   'member.removed': 'member',
   'webhook.disabled': 'webhook',
+  'alert.triggered': 'alert',
+  'alert.resolved': 'alert',
 } as const;
 
 export type EventType = keyof typeof EVENT_TYPES;

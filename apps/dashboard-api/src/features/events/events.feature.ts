@@ -16,6 +16,8 @@ import { createEventPruner } from './event-retention.ts';
 import { mountEventRoutes } from './events.routes.ts';
 import { createEventsService } from './events.service.ts';
 import { createPresenceWorker } from './presence.ts';
+import { createAlertWorker } from '../alerts/alert-evaluator.ts';
+import { mountAlertRoutes } from '../alerts/alerts.routes.ts';
 
 export interface EventsFeatureDeps {
   config: Config;
@@ -53,6 +55,8 @@ export function setupEvents(deps: EventsFeatureDeps) {
       perUser: config.events.streamsPerUser,
     },
   });
+  lifecycle.addWorker(createAlertWorker({ db, logger, intervalMs: config.events.alertIntervalMs, publicUrl: config.publicUrl }));
+  mountAlertRoutes(orgs, { db });
   mountWebhookRoutes(orgs, { webhooks: createWebhooksService({ db, keyRing: deps.keyRing, settings: config.webhooks }) });
   return { hub, events, delivery };
 }
