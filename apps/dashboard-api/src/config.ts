@@ -94,6 +94,8 @@ const envSchema = z
     /** …spanning at least this many seconds (so a short outage of a busy endpoint does not disable it). */
     WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(0).default(86_400),
     WEBHOOK_POLL_INTERVAL_MS: positiveInt.default(1_000),
+    /** false: this instance does not run the presence worker (others do; flips are idempotent). */
+    PRESENCE_WORKER_ENABLED: booleanFromEnv.default(true),
     /** How often alert rules are evaluated. */
     ALERT_EVAL_INTERVAL_MS: positiveInt.default(30_000),
     /** false: this instance queues webhook deliveries but does not send them (another instance does). */
@@ -161,7 +163,7 @@ export interface Config {
   agentPollIntervalMs: number;
   claims: { pendingTimeoutMs: number; lapseIntervalMs: number };
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
-  events: { alertIntervalMs: number; retentionMs: number; pruneIntervalMs: number; heartbeatMs: number; streamsPerUser: number; maxBufferedBytes: number; recheckMs: number };
+  events: { presenceEnabled: boolean; alertIntervalMs: number; retentionMs: number; pruneIntervalMs: number; heartbeatMs: number; streamsPerUser: number; maxBufferedBytes: number; recheckMs: number };
   webhooks: {
     allowPrivateNetworks: boolean;
     deliveryEnabled: boolean;
@@ -240,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     claims: Object.freeze({ pendingTimeoutMs: env.CLAIM_PENDING_TIMEOUT_MINUTES * 60_000, lapseIntervalMs: env.CLAIM_LAPSE_INTERVAL_MS }),
     commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),
     events: Object.freeze({
+      presenceEnabled: env.PRESENCE_WORKER_ENABLED,
       alertIntervalMs: env.ALERT_EVAL_INTERVAL_MS,
       retentionMs: env.EVENT_RETENTION_DAYS * 86_400_000,
       pruneIntervalMs: env.EVENT_PRUNE_INTERVAL_MS,

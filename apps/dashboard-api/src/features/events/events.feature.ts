@@ -35,7 +35,7 @@ export function setupEvents(deps: EventsFeatureDeps) {
   lifecycle.addWorker(hub);
   lifecycle.addWorker(createEventPruner({ db, logger, retentionMs: config.events.retentionMs, intervalMs: config.events.pruneIntervalMs }));
   // Presence is checked twice per poll interval, so a transition is announced within 1.5 intervals.
-  lifecycle.addWorker(createPresenceWorker({ db, logger, pollIntervalMs: config.agentPollIntervalMs, intervalMs: Math.max(250, config.agentPollIntervalMs / 2) }));
+  if (config.events.presenceEnabled) lifecycle.addWorker(createPresenceWorker({ db, logger, pollIntervalMs: config.agentPollIntervalMs, intervalMs: Math.max(250, config.agentPollIntervalMs / 2) }));
   const delivery = createDeliveryWorker({ db, logger, keyRing: deps.keyRing, settings: config.webhooks, publicUrl: config.publicUrl });
   if (config.webhooks.deliveryEnabled) lifecycle.addWorker(delivery);
   // A committed event may owe webhook deliveries: try them now rather than at the next poll.
