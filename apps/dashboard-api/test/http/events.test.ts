@@ -6,12 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventType } from '../../src/features/events/event-types.ts';
 import { recordEvent } from '../../src/features/events/event-writer.ts';
-import { createLoggedInUser, randomDeviceId, type LoggedIn } from '../support/factories.ts';
+import { createAgent, createLoggedInUser, randomDeviceId, type LoggedIn } from '../support/factories.ts';
 import { csrf, heartbeat, startFleetApp } from '../support/fleet.ts';
 import { joinAs } from '../support/orgs.ts';
 import { eventIds, openSse } from '../support/sse-client.ts';
-import type { TestApp } from '../support/test-app.ts';
-import { createAgent } from '../support/factories.ts';
+import { testConfig, type TestApp } from '../support/test-app.ts';
 
 let app: TestApp;
 
@@ -33,7 +32,7 @@ let orgA: string;
 let orgB: string;
 
 beforeAll(async () => {
-  app = await startFleetApp({ events: { ...(await import('../support/test-app.ts')).testConfig().events, recheckMs: 100, streamsPerUser: 3 } });
+  app = await startFleetApp({ events: { ...testConfig().events, recheckMs: 100, streamsPerUser: 3 } });
   ownerA = await createLoggedInUser(app.db, app.url);
   ownerB = await createLoggedInUser(app.db, app.url);
   orgA = await orgOf(ownerA, 'A');
