@@ -37,6 +37,7 @@ const BODY_NAMES_RESOURCE = new Set(['POST /dongles/claim', 'POST /groups', 'POS
 
 let a: Team;
 let b: Team;
+let readKey: string;
 const ids: Record<string, string> = {};
 
 /** A valid request body per route (the BOLA cells must pass validation to reach the lookup). */
@@ -123,6 +124,7 @@ beforeAll(async () => {
   ids.invitation = (await invite(app, a.admin, a.orgId, 'pending@example.test', 'viewer')).invitation.id;
   const key = await a.operator.agent.post(`/api/orgs/${a.orgId}/api-keys`).set(csrf(a.operator)).send({ name: 'ci', scope: 'read' });
   ids.apiKey = key.body.id;
+  readKey = `Bearer ${key.body.key as string}`;
 });
 afterAll(() => app.stop());
 
@@ -172,6 +174,24 @@ describe('a role below the route’s permission', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(403);
     expect(await snapshot()).toBe(before);
     expect(PERMISSIONS[op.permission!]).not.toBe(role);
+  });
+});
+
+// The unscoped twins act in an API key's organization: a read key (a viewer's power) on each of
+// them that needs more than fleet.read → 403, nothing changed.
+const unscopedCells = operations
+  .filter((op) => !op.path.startsWith('/api/orgs') && op.permission && !may('viewer', op.permission))
+  .map((op) => [`${op.method} ${op.path}`, op] as const);
+
+describe('a read-scoped API key on the unscoped routes (the key’s organization)', () => {
+  it.each(unscopedCells)('%s → 403, nothing changed', async (_name, op) => {
+    const before = await snapshot();
+    const path = op.path.replace(/\/(agents|dongles|groups|commands)\/\{id\}/, (_m, kind: string) => `/${kind}/${ids[kind]}`);
+    const request = app.http[op.method.toLowerCase() as 'get'](path).set('Authorization', readKey).set('If-Match', '1');
+    const body = sampleBody({ ...op, path: `${ORG}${op.path.slice(4)}` });
+    const res = await (body === undefined ? request : request.send(body));
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect(await snapshot()).toBe(before);
   });
 });
 
