@@ -1749,6 +1749,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{orgId}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert rules and their open incidents */
+        get: operations["getOrgsByOrgIdAlerts"];
+        put?: never;
+        /** Create an alert rule (dongle offline, command failure rate) */
+        post: operations["postOrgsByOrgIdAlerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/alerts/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an alert rule and its incidents */
+        delete: operations["deleteOrgsByOrgIdAlertsByRuleId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgId}/webhooks": {
         parameters: {
             query?: never;
@@ -9076,7 +9111,7 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
                 type?: string;
-                subjectType?: "dongle" | "command" | "agent" | "group" | "member" | "webhook" | "job" | "job_execution";
+                subjectType?: "dongle" | "command" | "agent" | "group" | "member" | "webhook" | "alert" | "job" | "job_execution";
                 subjectId?: string;
             };
             header?: never;
@@ -9156,6 +9191,152 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    getOrgsByOrgIdAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "dongle_offline" | "command_failure_rate";
+                            offlineMinutes: number | null;
+                            failureRatePercent: number | null;
+                            windowMinutes: number | null;
+                            minCommands: number;
+                            email: boolean;
+                            openIncidents: {
+                                id: string;
+                                subjectId: string;
+                                openedAt: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    kind: "dongle_offline";
+                    offlineMinutes: number;
+                    /** @default true */
+                    email?: boolean;
+                } | {
+                    /** @constant */
+                    kind: "command_failure_rate";
+                    failureRatePercent: number;
+                    windowMinutes: number;
+                    /** @default 5 */
+                    minCommands?: number;
+                    /** @default true */
+                    email?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The rule */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        kind: "dongle_offline" | "command_failure_rate";
+                        offlineMinutes: number | null;
+                        failureRatePercent: number | null;
+                        windowMinutes: number | null;
+                        minCommands: number;
+                        email: boolean;
+                        openIncidents: {
+                            id: string;
+                            subjectId: string;
+                            openedAt: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteOrgsByOrgIdAlertsByRuleId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     getOrgsByOrgIdWebhooks: {
         parameters: {
             query?: never;
@@ -9211,7 +9392,7 @@ export interface operations {
                 "application/json": {
                     url: string;
                     /** @default [] */
-                    eventTypes?: ("dongle.discovered" | "dongle.online" | "dongle.offline" | "dongle.state_changed" | "dongle.renamed" | "can_config.updated" | "can_config.applied" | "command.created" | "command.delivered" | "command.succeeded" | "command.failed" | "command.expired" | "command.timed_out" | "command.cancelled" | "agent.enrolled" | "agent.online" | "agent.offline" | "agent.deleted" | "group.created" | "group.updated" | "group.deleted" | "member.added" | "member.role_changed" | "member.removed" | "webhook.disabled" | "job.created" | "job.started" | "job.paused" | "job.resumed" | "job.stage_advanced" | "job.completed" | "job.aborted" | "job.cancelled" | "job.execution_updated" | "job.executions_updated")[];
+                    eventTypes?: ("dongle.discovered" | "dongle.online" | "dongle.offline" | "dongle.state_changed" | "dongle.renamed" | "can_config.updated" | "can_config.applied" | "command.created" | "command.delivered" | "command.succeeded" | "command.failed" | "command.expired" | "command.timed_out" | "command.cancelled" | "agent.enrolled" | "agent.online" | "agent.offline" | "agent.deleted" | "group.created" | "group.updated" | "group.deleted" | "member.added" | "member.role_changed" | "member.removed" | "webhook.disabled" | "alert.triggered" | "alert.resolved" | "job.created" | "job.started" | "job.paused" | "job.resumed" | "job.stage_advanced" | "job.completed" | "job.aborted" | "job.cancelled" | "job.execution_updated" | "job.executions_updated")[];
                     /** @default  */
                     description?: string;
                 };
@@ -9333,7 +9514,7 @@ export interface operations {
             content: {
                 "application/json": {
                     url?: string;
-                    eventTypes?: ("dongle.discovered" | "dongle.online" | "dongle.offline" | "dongle.state_changed" | "dongle.renamed" | "can_config.updated" | "can_config.applied" | "command.created" | "command.delivered" | "command.succeeded" | "command.failed" | "command.expired" | "command.timed_out" | "command.cancelled" | "agent.enrolled" | "agent.online" | "agent.offline" | "agent.deleted" | "group.created" | "group.updated" | "group.deleted" | "member.added" | "member.role_changed" | "member.removed" | "webhook.disabled" | "job.created" | "job.started" | "job.paused" | "job.resumed" | "job.stage_advanced" | "job.completed" | "job.aborted" | "job.cancelled" | "job.execution_updated" | "job.executions_updated")[];
+                    eventTypes?: ("dongle.discovered" | "dongle.online" | "dongle.offline" | "dongle.state_changed" | "dongle.renamed" | "can_config.updated" | "can_config.applied" | "command.created" | "command.delivered" | "command.succeeded" | "command.failed" | "command.expired" | "command.timed_out" | "command.cancelled" | "agent.enrolled" | "agent.online" | "agent.offline" | "agent.deleted" | "group.created" | "group.updated" | "group.deleted" | "member.added" | "member.role_changed" | "member.removed" | "webhook.disabled" | "alert.triggered" | "alert.resolved" | "job.created" | "job.started" | "job.paused" | "job.resumed" | "job.stage_advanced" | "job.completed" | "job.aborted" | "job.cancelled" | "job.execution_updated" | "job.executions_updated")[];
                     description?: string;
                     enabled?: boolean;
                 };

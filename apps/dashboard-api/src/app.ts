@@ -77,6 +77,9 @@ export const API_TAGS: Record<string, string> = {
   commands: 'Commands sent to dongles, and their history',
   operations: 'Liveness, readiness, metrics and this document',
   organizations: 'Organizations, members, invitations, API keys and the organization audit log',
+  events: 'The organization’s event log: a keyset list and a resumable Server-Sent Events stream (doc/events.md)',
+  alerts: 'Alert rules (dongle offline, command failure rate) and their open incidents',
+  webhooks: 'Signed webhooks of an organization: endpoints, secret rotation, test deliveries and the delivery log',
 };
 
 export interface AppDeps {

@@ -98,6 +98,12 @@ const envSchema = z
     /** …spanning at least this many seconds (so a short outage of a busy endpoint does not disable it). */
     WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(0).default(86_400),
     WEBHOOK_POLL_INTERVAL_MS: positiveInt.default(1_000),
+    /** false: this instance does not run the presence worker (others do; flips are idempotent). */
+    PRESENCE_WORKER_ENABLED: booleanFromEnv.default(true),
+    /** How often alert rules are evaluated. */
+    ALERT_EVAL_INTERVAL_MS: positiveInt.default(30_000),
+    /** false: this instance queues webhook deliveries but does not send them (another instance does). */
+    WEBHOOK_DELIVERY_ENABLED: booleanFromEnv.default(true),
     /** After a secret rotation the old secret still signs for this long (overridable per rotation). */
     WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce.number().min(0).max(168).default(24),
     // Password hashing (§6): argon2id, never below m=19 MiB, t=2, p=1.
@@ -163,9 +169,10 @@ export interface Config {
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
   firmware: { maxBytes: number };
   jobs: { tickMs: number };
-  events: { retentionMs: number; pruneIntervalMs: number; heartbeatMs: number; streamsPerUser: number; maxBufferedBytes: number; recheckMs: number };
+  events: { presenceEnabled: boolean; alertIntervalMs: number; retentionMs: number; pruneIntervalMs: number; heartbeatMs: number; streamsPerUser: number; maxBufferedBytes: number; recheckMs: number };
   webhooks: {
     allowPrivateNetworks: boolean;
+    deliveryEnabled: boolean;
     timeoutMs: number;
     retryScheduleMs: number[];
     disableAfterFailures: number;
@@ -243,6 +250,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     firmware: Object.freeze({ maxBytes: env.FIRMWARE_MAX_BYTES }),
     jobs: Object.freeze({ tickMs: env.JOB_TICK_MS }),
     events: Object.freeze({
+      presenceEnabled: env.PRESENCE_WORKER_ENABLED,
+      alertIntervalMs: env.ALERT_EVAL_INTERVAL_MS,
       retentionMs: env.EVENT_RETENTION_DAYS * 86_400_000,
       pruneIntervalMs: env.EVENT_PRUNE_INTERVAL_MS,
       heartbeatMs: env.EVENT_STREAM_HEARTBEAT_MS,
@@ -252,6 +261,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     }),
     webhooks: Object.freeze({
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      deliveryEnabled: env.WEBHOOK_DELIVERY_ENABLED,
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       retryScheduleMs: Object.freeze(env.WEBHOOK_RETRY_SCHEDULE_SECONDS) as number[],
       disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,

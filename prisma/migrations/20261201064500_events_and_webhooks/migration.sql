@@ -1,6 +1,9 @@
 -- CreateEnum
 CREATE TYPE "delivery_status" AS ENUM ('pending', 'succeeded', 'failed');
 
+-- CreateEnum
+CREATE TYPE "alert_kind" AS ENUM ('dongle_offline', 'command_failure_rate');
+
 -- AlterTable
 ALTER TABLE "agents" ADD COLUMN     "online" BOOLEAN NOT NULL DEFAULT false;
 
@@ -80,6 +83,34 @@ CREATE TABLE "webhook_attempts" (
     CONSTRAINT "webhook_attempts_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "alert_rules" (
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
+    "organization_id" UUID NOT NULL,
+    "kind" "alert_kind" NOT NULL,
+    "offline_minutes" INTEGER,
+    "failure_rate_percent" INTEGER,
+    "window_minutes" INTEGER,
+    "min_commands" INTEGER NOT NULL DEFAULT 5,
+    "email" BOOLEAN NOT NULL DEFAULT true,
+    "created_by_user_id" UUID,
+    "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "alert_rules_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "alert_incidents" (
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
+    "rule_id" UUID NOT NULL,
+    "subject_id" TEXT NOT NULL,
+    "opened_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "resolved_at" TIMESTAMPTZ(6),
+    "details" JSONB NOT NULL DEFAULT '{}',
+
+    CONSTRAINT "alert_incidents_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE INDEX "events_organization_id_id_idx" ON "events"("organization_id", "id");
 
@@ -104,6 +135,12 @@ CREATE INDEX "webhook_deliveries_webhook_id_created_at_idx" ON "webhook_deliveri
 -- CreateIndex
 CREATE UNIQUE INDEX "webhook_attempts_delivery_id_attempt_key" ON "webhook_attempts"("delivery_id", "attempt");
 
+-- CreateIndex
+CREATE INDEX "alert_rules_organization_id_idx" ON "alert_rules"("organization_id");
+
+-- CreateIndex
+CREATE INDEX "alert_incidents_rule_id_resolved_at_idx" ON "alert_incidents"("rule_id", "resolved_at");
+
 -- AddForeignKey
 ALTER TABLE "events" ADD CONSTRAINT "events_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -115,3 +152,9 @@ ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_webhook_id_f
 
 -- AddForeignKey
 ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "webhook_deliveries"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "alert_rules" ADD CONSTRAINT "alert_rules_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "alert_incidents" ADD CONSTRAINT "alert_incidents_rule_id_fkey" FOREIGN KEY ("rule_id") REFERENCES "alert_rules"("id") ON DELETE CASCADE ON UPDATE CASCADE;

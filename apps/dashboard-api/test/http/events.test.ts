@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventType } from '../../src/features/events/event-types.ts';
 import { recordEvent } from '../../src/features/events/event-writer.ts';
-import { createLoggedInUser, randomDeviceId, type LoggedIn } from '../support/factories.ts';
+import { createAgent, createLoggedInUser, randomDeviceId, type LoggedIn } from '../support/factories.ts';
 import { csrf, heartbeat, startFleetApp } from '../support/fleet.ts';
 import { joinAs } from '../support/orgs.ts';
 import { eventIds, openSse } from '../support/sse-client.ts';
-import type { TestApp } from '../support/test-app.ts';
-import { createAgent } from '../support/factories.ts';
+import { testConfig, type TestApp } from '../support/test-app.ts';
+import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 let app: TestApp;
 
@@ -31,15 +31,30 @@ let ownerA: Awaited<ReturnType<typeof createLoggedInUser>>;
 let ownerB: Awaited<ReturnType<typeof createLoggedInUser>>;
 let orgA: string;
 let orgB: string;
+let receiver: WebhookReceiver;
+let hookA: string;
 
 beforeAll(async () => {
-  app = await startFleetApp({ events: { ...(await import('../support/test-app.ts')).testConfig().events, recheckMs: 100, streamsPerUser: 3 } });
+  const base = testConfig();
+  app = await startFleetApp({
+    events: { ...base.events, recheckMs: 100, streamsPerUser: 3 },
+    webhooks: { ...base.webhooks, deliveryEnabled: true, allowPrivateNetworks: true, pollIntervalMs: 100 },
+  });
+  receiver = await startReceiver();
   ownerA = await createLoggedInUser(app.db, app.url);
   ownerB = await createLoggedInUser(app.db, app.url);
   orgA = await orgOf(ownerA, 'A');
   orgB = await orgOf(ownerB, 'B');
+  // A's webhook for every type, and B's own: B's events must only ever reach B's.
+  const hook = await ownerA.agent.post(`/api/orgs/${orgA}/webhooks`).set(csrf(ownerA)).send({ url: `${receiver.url}/a` });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  hookA = hook.body.id;
+  await ownerB.agent.post(`/api/orgs/${orgB}/webhooks`).set(csrf(ownerB)).send({ url: `${receiver.url}/b` });
 });
-afterAll(() => app.stop());
+afterAll(async () => {
+  await app.stop();
+  await receiver.close();
+});
 
 describe('GET /api/orgs/:orgId/events', () => {
   it('lists the organization’s events newest first, with type and subject filters and a keyset cursor', async () => {
@@ -73,7 +88,7 @@ describe('GET /api/orgs/:orgId/events', () => {
 });
 
 describe('scoping: a member of A never receives an event of B', () => {
-  it.each(EVENT_TYPE_NAMES)('%s: not on A’s stream, not in A’s list', async (type) => {
+  it.each(EVENT_TYPE_NAMES)('%s: not on A’s stream, not in A’s list, not to A’s webhook', async (type) => {
     const client = await openSse(streamUrl(orgA), { cookie: ownerA.cookie });
     expect(client.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
@@ -86,6 +101,14 @@ describe('scoping: a member of A never receives an event of B', () => {
     const listed = await ownerA.agent.get(`/api/orgs/${orgA}/events?type=${type}&subjectType=${EVENT_TYPES[type]}`);
     expect(listed.body.items.map((e: { id: string }) => e.id)).toContain(mine.toString());
     expect(listed.body.items.map((e: { id: string }) => e.id)).not.toContain(theirs.toString());
+    // Webhooks: A's delivery of its own event arrives; B's event was never owed to A's webhook.
+    const deadline = Date.now() + 20_000;
+    const toA = () => receiver.received.filter((r) => r.path === '/a').map((r) => JSON.parse(r.body).id as string);
+    while (!toA().includes(mine.toString()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(toA()).toContain(mine.toString());
+    expect(toA()).not.toContain(theirs.toString());
+    const owed = await app.db.pool.query('SELECT 1 FROM webhook_deliveries WHERE webhook_id = $1::uuid AND event_id = $2::bigint', [hookA, theirs.toString()]);
+    expect(owed.rowCount).toBe(0);
   });
 
   it('refuses B’s stream to A’s owner (404) and A’s stream to an anonymous caller (401)', async () => {

@@ -91,10 +91,9 @@ async function snapshot() {
     members: await p.membership.findMany({ where, orderBy: { userId: 'asc' } }),
     invitations: await p.invitation.findMany({ where, orderBy: { id: 'asc' } }),
     keys: await p.apiKey.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, revokedAt: true, scope: true } }),
-    // Presence (`online`) is flipped by the presence worker on its own clock, not by a request.
-    agents: (await p.agent.findMany({ where, include: { tokens: true }, orderBy: { id: 'asc' } })).map(({ online: _online, ...agent }) => agent),
+    agents: await p.agent.findMany({ where, include: { tokens: true }, orderBy: { id: 'asc' } }),
     codes: await p.agentEnrollmentCode.count({ where }),
-    dongles: (await p.dongle.findMany({ where: { id: { in: [ids.dongleA!, ids.dongleB!] } }, orderBy: { id: 'asc' } })).map(({ online: _online, ...dongle }) => dongle),
+    dongles: await p.dongle.findMany({ where: { id: { in: [ids.dongleA!, ids.dongleB!] } }, orderBy: { id: 'asc' } }),
     groups: await p.dongleGroup.findMany({ where, orderBy: { id: 'asc' } }),
     configs: await p.canConfig.findMany({ where: { dongleId: { in: [ids.dongleA!, ids.dongleB!] } } }),
     commands: await p.command.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, status: true } }),

@@ -85,15 +85,16 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
 
   // One transaction: the hand-out and its command.delivered events commit together.
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    return inPgTransaction(db.pool, async (client) => {
+    const commands = await inPgTransaction(db.pool, async (client) => {
       const { rows } = await client.query(CLAIM_SQL, [agent.id, agent.organizationId, limit]);
-      for (const row of rows as CommandRow[]) fleetCounters.commandsDelivered.inc({ type: row.type });
-      const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
-      for (const command of commands) {
+      const claimed = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+      for (const command of claimed) {
         await recordEvent(client, { organizationId: command.organizationId, type: 'command.delivered', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type, agentId: agent.id } });
       }
-      return commands;
+      return claimed;
     });
+    for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
+    return commands;
   }
 
   /**

@@ -25,13 +25,13 @@ const expireSql = (ids: string) => `
 UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'QUEUED' AND expires_at <= now()
-RETURNING id, dongle_id, organization_id, type`;
+RETURNING id, dongle_id, type, organization_id`;
 
 const timeOutSql = (ids: string) => `
 UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-RETURNING id, dongle_id, organization_id, type`;
+RETURNING id, dongle_id, type, organization_id`;
 
 /** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
 export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
@@ -49,8 +49,8 @@ const TIME_OUT_ONE_SQL = timeOutSql('$1::uuid');
 interface TransitionRow {
   id: string;
   dongle_id: string;
-  organization_id: string;
   type: string;
+  organization_id: string;
 }
 
 /** The statements of one transaction, from Prisma (`tx`) or from pg (`client`). */

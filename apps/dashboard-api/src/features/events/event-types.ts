@@ -25,6 +25,8 @@ export const EVENT_TYPES = {
   'member.role_changed': 'member',
   'member.removed': 'member',
   'webhook.disabled': 'webhook',
+  'alert.triggered': 'alert',
+  'alert.resolved': 'alert',
   // Fleet jobs (doc/jobs.md#events).
   'job.created': 'job',
   'job.started': 'job',

@@ -16,6 +16,8 @@ import { createEventPruner } from './event-retention.ts';
 import { mountEventRoutes } from './events.routes.ts';
 import { createEventsService } from './events.service.ts';
 import { createPresenceWorker } from './presence.ts';
+import { createAlertWorker } from '../alerts/alert-evaluator.ts';
+import { mountAlertRoutes } from '../alerts/alerts.routes.ts';
 
 export interface EventsFeatureDeps {
   config: Config;
@@ -33,9 +35,9 @@ export function setupEvents(deps: EventsFeatureDeps) {
   lifecycle.addWorker(hub);
   lifecycle.addWorker(createEventPruner({ db, logger, retentionMs: config.events.retentionMs, intervalMs: config.events.pruneIntervalMs }));
   // Presence is checked twice per poll interval, so a transition is announced within 1.5 intervals.
-  lifecycle.addWorker(createPresenceWorker({ db, logger, pollIntervalMs: config.agentPollIntervalMs, intervalMs: Math.max(250, config.agentPollIntervalMs / 2) }));
+  if (config.events.presenceEnabled) lifecycle.addWorker(createPresenceWorker({ db, logger, pollIntervalMs: config.agentPollIntervalMs, intervalMs: Math.max(250, config.agentPollIntervalMs / 2) }));
   const delivery = createDeliveryWorker({ db, logger, keyRing: deps.keyRing, settings: config.webhooks, publicUrl: config.publicUrl });
-  lifecycle.addWorker(delivery);
+  if (config.webhooks.deliveryEnabled) lifecycle.addWorker(delivery);
   // A committed event may owe webhook deliveries: try them now rather than at the next poll.
   hub.onEvent(() => delivery.wake());
 
@@ -53,6 +55,8 @@ export function setupEvents(deps: EventsFeatureDeps) {
       perUser: config.events.streamsPerUser,
     },
   });
+  lifecycle.addWorker(createAlertWorker({ db, logger, intervalMs: config.events.alertIntervalMs, publicUrl: config.publicUrl }));
+  mountAlertRoutes(orgs, { db });
   mountWebhookRoutes(orgs, { webhooks: createWebhooksService({ db, keyRing: deps.keyRing, settings: config.webhooks }) });
   return { hub, events, delivery };
 }

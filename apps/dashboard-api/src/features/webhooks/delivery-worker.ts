@@ -61,10 +61,12 @@ export function createDeliveryWorker(deps: { db: Database; logger: Logger; keyRi
   async function attempt(delivery: Claimed): Promise<void> {
     let result: PostResult;
     try {
-      const headers = signedHeaders(liveSecrets(deps.keyRing(), delivery), delivery.id, delivery.payload);
+      const secrets = liveSecrets(deps.keyRing(), { ...delivery, id: delivery.webhookId });
+      const headers = signedHeaders(secrets, delivery.id, delivery.payload);
       result = await postJson(delivery.url, delivery.payload, { policy: settings, timeoutMs: settings.timeoutMs, headers: { ...headers } });
     } catch (error) {
-      result = { statusCode: null, body: (error as Error).message, durationMs: 0, error: 'connection_failed' };
+      // Not the receiver's fault (e.g. the secret's key left DONGLE_TOKEN_KEYS): logged as such.
+      result = { statusCode: null, body: (error as Error).message, durationMs: 0, error: 'not_sent' };
     }
     await db.prisma.$transaction((tx) => recordAttempt(tx, delivery, result));
   }

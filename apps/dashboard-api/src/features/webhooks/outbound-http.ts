@@ -13,7 +13,7 @@ export interface PostResult {
   /** The first kilobyte of the response body, or the error text. */
   body: string;
   durationMs: number;
-  error?: 'address_refused' | 'timeout' | 'connection_failed';
+  error?: 'address_refused' | 'timeout' | 'connection_failed' | 'not_sent';
 }
 
 export interface PostOptions {
