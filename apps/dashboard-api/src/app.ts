@@ -80,6 +80,9 @@ export const API_TAGS: Record<string, string> = {
   events: 'The organization’s event log: a keyset list and a resumable Server-Sent Events stream (doc/events.md)',
   alerts: 'Alert rules (dongle offline, command failure rate) and their open incidents',
   webhooks: 'Signed webhooks of an organization: endpoints, secret rotation, test deliveries and the delivery log',
+  tags: 'key=value labels on dongles and the selectors that match them (doc/jobs.md)',
+  firmware: 'Firmware images (application/octet-stream upload), Ed25519 signing keys, and the agent download with HTTP Range',
+  jobs: 'Fleet jobs: one operation over many dongles with rate, stages, abort rules, pause, resume and cancel',
 };
 
 export interface AppDeps {
