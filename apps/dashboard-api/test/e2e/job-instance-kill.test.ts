@@ -28,7 +28,11 @@ beforeAll(async () => {
     PORT: String(port),
     DATA_DIR: dataDir,
     MIGRATE_ON_START: 'false',
+    // As every test app (test-app.ts TEST_ENV): workers that would act on other test files' rows
+    // in the shared database stay off in this extra process.
     EMAIL_SENDER_ENABLED: 'false',
+    WEBHOOK_DELIVERY_ENABLED: 'false',
+    PRESENCE_WORKER_ENABLED: 'false',
     JOB_TICK_MS: '50',
     LOG_LEVEL: 'warn',
     DONGLE_TOKEN_KEYS: `1:${randomBytes(32).toString('base64')}`,
