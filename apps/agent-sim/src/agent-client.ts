@@ -46,6 +46,26 @@ export class AgentClient {
     return unwrap(this.api.POST('/api/agent/commands/{id}/result', { params: { path: { id: commandId } }, body: result, ...this.authenticated() }));
   }
 
+  /**
+   * One byte range of a firmware image (the agent route answers 206 with Content-Range), or the
+   * whole image without `range`. Returns the bytes and the total size the server announced.
+   */
+  async downloadFirmware(path: string, range?: { start: number; end: number }): Promise<{ bytes: Buffer; total: number; status: number }> {
+    if (!this.token) throw new Error('not enrolled: no agent token');
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (range) headers.range = `bytes=${range.start}-${range.end}`;
+    const res = await fetch(new URL(path, this.baseUrl), { headers });
+    if (!res.ok) {
+      const text = await res.text();
+      const error = (text ? (JSON.parse(text) as { error?: { code?: string; message?: string } }) : {}).error;
+      throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? res.statusText);
+    }
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const contentRange = res.headers.get('content-range');
+    const total = contentRange ? Number(contentRange.split('/')[1]) : bytes.length;
+    return { bytes, total, status: res.status };
+  }
+
   /** The token exchange: the dongle's secret, which the agent writes into the dongle. */
   exchangeDongleToken(deviceId: string): Promise<{ token: string }> {
     return unwrap(this.api.POST('/api/agent/dongles/{deviceId}/token', { params: { path: { deviceId } }, ...this.authenticated() }));

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { AgentSimulator } from './simulator.ts';
 
 const usage = `usage: agent-sim --url URL (--code ENROLLMENT_CODE | --token AGENT_TOKEN)
-                 [--dongles N | --device-id HEX16 ...] [--seed TEXT] [--name NAME] [--wait SECONDS] [--heartbeat SECONDS]`;
+                 [--dongles N | --device-id HEX16 ...] [--seed TEXT] [--name NAME] [--wait SECONDS] [--heartbeat SECONDS]
+                 [--chip FAMILY] [--board REVISION] [--fail-share 0..1] [--trust-key BASE64 ...]`;
 
 async function main() {
   const { values } = parseArgs({
@@ -24,6 +25,10 @@ async function main() {
       name: { type: 'string', default: 'agent-sim' },
       wait: { type: 'string', default: '30' },
       heartbeat: { type: 'string' },
+      chip: { type: 'string', default: 'stm32g4' },
+      board: { type: 'string', default: 'rev-b' },
+      'fail-share': { type: 'string', default: '0' },
+      'trust-key': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,6 +50,9 @@ async function main() {
     // Default: the interval the server's heartbeat answer asks for (30 s); shorter makes demos snappier.
     heartbeatIntervalMs: values.heartbeat ? Number(values.heartbeat) * 1_000 : undefined,
     log,
+    hardware: { chipFamily: values.chip!, boardRevision: values.board! },
+    failShare: Number(values['fail-share']),
+    trustedKeys: values['trust-key'],
   });
   if (!values.token) {
     const { token } = await sim.enroll(values.code!);

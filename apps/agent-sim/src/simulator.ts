@@ -9,10 +9,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentClient, ApiError, type AgentCommand, type CommandResult, type HeartbeatAnswer } from './agent-client.ts';
+import { performUpdate, type UpdateRecord } from './firmware-update.ts';
 
 export interface SimulatedDongle {
   deviceId: string;
   firmwareVersion: string;
+  chipFamily: string;
+  boardRevision: string;
   /** The secret the dongle "stored" after the token exchange. */
   token: string | undefined;
   appliedConfigVersion: number;
@@ -36,6 +39,15 @@ export interface SimulatorOptions {
   /** Heartbeat interval; default: what the server's heartbeat answer says. */
   heartbeatIntervalMs?: number;
   log?: (line: string) => void;
+  /** Hardware every simulated dongle reports (default stm32g4 / rev-b), or per device id. */
+  hardware?: { chipFamily: string; boardRevision: string } | ((deviceId: string) => { chipFamily: string; boardRevision: string });
+  /** Share (0–1) of firmware updates whose simulated flash fails (spread evenly: the 1st, then every 1/share-th). */
+  failShare?: number;
+  /** Bytes per ranged firmware download request (each later range is a resume). Default 64 KiB. */
+  downloadChunkBytes?: number;
+  /** base64 raw Ed25519 keys to trust; default: the key the server names in the command. */
+  trustedKeys?: string[];
+  requireSignedFirmware?: boolean;
 }
 
 export function deviceIdsFor(count: number, seed?: string): string[] {
@@ -46,6 +58,11 @@ export class AgentSimulator {
   readonly client: AgentClient;
   readonly dongles: SimulatedDongle[];
   readonly handled: AgentCommand[] = [];
+  /** Every firmware update attempted, in order (flashed, refused with the reason, or failed). */
+  readonly updates: UpdateRecord[] = [];
+  private updatesStarted = 0;
+  /** Share of firmware updates to fail from now on (tests change it between jobs). */
+  failShare: number;
   private readonly version: string;
   private readonly log: (line: string) => void;
   private controller: AbortController | undefined;
@@ -57,8 +74,11 @@ export class AgentSimulator {
     this.version = options.version ?? '0.7.0-sim';
     this.log = options.log ?? (() => undefined);
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
+    this.failShare = options.failShare ?? 0;
     const ids = Array.isArray(options.dongles) ? options.dongles : deviceIdsFor(options.dongles ?? 2, options.seed);
-    this.dongles = ids.map((deviceId) => ({ deviceId, firmwareVersion: '1.4.2', token: undefined, appliedConfigVersion: 0, capturing: false, framesSent: 0 }));
+    const hardware = (deviceId: string) =>
+      typeof options.hardware === 'function' ? options.hardware(deviceId) : (options.hardware ?? { chipFamily: 'stm32g4', boardRevision: 'rev-b' });
+    this.dongles = ids.map((deviceId) => ({ deviceId, firmwareVersion: '1.4.2', ...hardware(deviceId), token: undefined, appliedConfigVersion: 0, capturing: false, framesSent: 0 }));
   }
 
   async enroll(code: string): Promise<{ agentId: string; token: string }> {
@@ -76,7 +96,7 @@ export class AgentSimulator {
   async heartbeat(): Promise<HeartbeatAnswer> {
     const answer = await this.client.heartbeat(
       this.version,
-      this.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion })),
+      this.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion, chipFamily: d.chipFamily, boardRevision: d.boardRevision })),
     );
     if (!this.options.heartbeatIntervalMs) this.heartbeatIntervalMs = answer.pollIntervalSeconds * 1_000;
     for (const { deviceId, state } of answer.dongles) {
@@ -104,8 +124,15 @@ export class AgentSimulator {
   async pollOnce(waitSeconds = this.options.pollWaitSeconds ?? 30, signal?: AbortSignal): Promise<number> {
     const commands = await this.client.poll(waitSeconds, signal);
     let refused: ApiError | undefined;
+    let flashed = false;
     for (const command of commands) {
-      const result = this.execute(command);
+      let result: CommandResult;
+      try {
+        result = command.type === 'FIRMWARE_UPDATE' ? await this.update(command) : this.execute(command);
+      } catch (error) {
+        result = { status: 'FAILED', error: `update failed: ${(error as Error).message}` };
+      }
+      flashed ||= command.type === 'FIRMWARE_UPDATE' && result.status === 'SUCCEEDED';
       try {
         await this.client.postResult(command.id, result);
       } catch (error) {
@@ -117,7 +144,31 @@ export class AgentSimulator {
       this.log(`${command.type} ${command.id} on ${command.deviceId}: ${result.status}`);
     }
     if (refused) throw refused;
+    // A flashed dongle re-enumerates: report its new version now rather than at the next beat.
+    if (flashed) await this.heartbeat();
     return commands.length;
+  }
+
+  /** Download, check, and (unless this one is chosen to fail) flash: the dongle then reports the new version. */
+  private async update(command: AgentCommand): Promise<CommandResult> {
+    const dongle = this.dongles.find((d) => d.deviceId === command.deviceId);
+    if (!dongle) return { status: 'FAILED', error: `dongle ${command.deviceId} is not connected to this agent` };
+    const share = this.failShare;
+    const k = this.updatesStarted++;
+    const fails = share > 0 && Math.ceil((k + 1) * share) > Math.ceil(k * share);
+    const { result, record } = await performUpdate(
+      this.client,
+      command,
+      { chunkBytes: this.options.downloadChunkBytes ?? 64 * 1024, trustedKeys: this.options.trustedKeys, requireSignature: this.options.requireSignedFirmware },
+      () => {
+        if (fails) return { ok: false, error: 'simulated flash failure (verify after write failed)' };
+        dongle.firmwareVersion = String((command.payload as { version: string }).version);
+        return { ok: true };
+      },
+    );
+    this.updates.push(record);
+    this.log(`firmware ${record.version} on ${dongle.deviceId}: ${record.outcome}${record.reason ? ` (${record.reason})` : ''}`);
+    return result;
   }
 
   /** What the simulated dongle does with a command. */

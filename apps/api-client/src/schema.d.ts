@@ -389,6 +389,61 @@ export interface paths {
         patch: operations["patchAgentsById"];
         trace?: never;
     };
+    "/api/dongles/tags/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set and remove tags on many of my dongles (by ids or by selector)
+         * @description One change for all: explicit ids must all be dongles of the organization (else 404, nothing changed); a dongle that would pass 20 tags fails the whole change (422 too_many_tags).
+         */
+        post: operations["postDonglesTagsBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dongles/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dongle's tags */
+        get: operations["getDonglesByIdTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dongles/{id}/tags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set one tag */
+        put: operations["putDonglesByIdTagsByKey"];
+        post?: never;
+        /** Remove one tag (no change when absent) */
+        delete: operations["deleteDonglesByIdTagsByKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dongles": {
         parameters: {
             query?: never;
@@ -396,7 +451,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My dongles, newest first */
+        /**
+         * My dongles, newest first, optionally filtered by a tag selector
+         * @description selector: comma-separated terms that must all hold — `key=value`, `key!=value`, `key` (exists), `!key` (absent). A malformed selector is a 422 with one detail per bad term.
+         */
         get: operations["getDongles"];
         put?: never;
         post?: never;
@@ -572,6 +630,61 @@ export interface paths {
         patch: operations["patchOrgsByOrgIdAgentsById"];
         trace?: never;
     };
+    "/api/orgs/{orgId}/dongles/tags/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set and remove tags on many of my dongles (by ids or by selector)
+         * @description One change for all: explicit ids must all be dongles of the organization (else 404, nothing changed); a dongle that would pass 20 tags fails the whole change (422 too_many_tags).
+         */
+        post: operations["postOrgsByOrgIdDonglesTagsBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/dongles/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dongle's tags */
+        get: operations["getOrgsByOrgIdDonglesByIdTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/dongles/{id}/tags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set one tag */
+        put: operations["putOrgsByOrgIdDonglesByIdTagsByKey"];
+        post?: never;
+        /** Remove one tag (no change when absent) */
+        delete: operations["deleteOrgsByOrgIdDonglesByIdTagsByKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{orgId}/dongles": {
         parameters: {
             query?: never;
@@ -579,7 +692,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My dongles, newest first */
+        /**
+         * My dongles, newest first, optionally filtered by a tag selector
+         * @description selector: comma-separated terms that must all hold — `key=value`, `key!=value`, `key` (exists), `!key` (absent). A malformed selector is a 422 with one detail per bad term.
+         */
         get: operations["getOrgsByOrgIdDongles"];
         put?: never;
         post?: never;
@@ -971,6 +1087,384 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/firmware/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My firmware images, newest first (metadata) */
+        get: operations["getFirmwareImages"];
+        put?: never;
+        /**
+         * Upload a firmware image (application/octet-stream)
+         * @description The body is the image itself, at most FIRMWARE_MAX_BYTES (default 2 MiB): the one exception to the 100 kB JSON limit. Optional detached Ed25519 signature (base64) with the id of one of your signing keys; it must verify.
+         */
+        post: operations["postFirmwareImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One firmware image (metadata) */
+        get: operations["getFirmwareImagesById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My signing keys */
+        get: operations["getFirmwareSigningKeys"];
+        put?: never;
+        /** Register an Ed25519 public key for signed images */
+        post: operations["postFirmwareSigningKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/signing-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a signing key (no new upload verifies under it) */
+        delete: operations["deleteFirmwareSigningKeysById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/firmware/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My firmware images, newest first (metadata) */
+        get: operations["getOrgsByOrgIdFirmwareImages"];
+        put?: never;
+        /**
+         * Upload a firmware image (application/octet-stream)
+         * @description The body is the image itself, at most FIRMWARE_MAX_BYTES (default 2 MiB): the one exception to the 100 kB JSON limit. Optional detached Ed25519 signature (base64) with the id of one of your signing keys; it must verify.
+         */
+        post: operations["postOrgsByOrgIdFirmwareImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/firmware/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One firmware image (metadata) */
+        get: operations["getOrgsByOrgIdFirmwareImagesById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/firmware/signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My signing keys */
+        get: operations["getOrgsByOrgIdFirmwareSigningKeys"];
+        put?: never;
+        /** Register an Ed25519 public key for signed images */
+        post: operations["postOrgsByOrgIdFirmwareSigningKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/firmware/signing-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a signing key (no new upload verifies under it) */
+        delete: operations["deleteOrgsByOrgIdFirmwareSigningKeysById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/firmware/{imageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a firmware image this agent holds a DELIVERED update for
+         * @description Supports a single HTTP Range (206 with Content-Range; 416 when unsatisfiable), so an interrupted download resumes. ETag is the SHA-256. 404 unless a FIRMWARE_UPDATE command naming the image is DELIVERED to this agent.
+         */
+        get: operations["getAgentFirmwareByImageId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My jobs, newest first (at most 100) */
+        get: operations["getJobs"];
+        put?: never;
+        /**
+         * Create a job: one operation over explicit dongles or a tag selector
+         * @description Targets are checked now (explicit ids must all be dongles of the organization) and resolved into executions when the job starts (startAt, default now).
+         */
+        post: operations["postJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job with its progress per execution state */
+        get: operations["getJobsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's executions in hand-out order */
+        get: operations["getJobsByIdExecutions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: nothing new is handed out; what is in flight finishes */
+        post: operations["postJobsByIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused job (after a stage gate: starts the next stage) */
+        post: operations["postJobsByIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: PENDING executions and QUEUED commands are cancelled */
+        post: operations["postJobsByIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My jobs, newest first (at most 100) */
+        get: operations["getOrgsByOrgIdJobs"];
+        put?: never;
+        /**
+         * Create a job: one operation over explicit dongles or a tag selector
+         * @description Targets are checked now (explicit ids must all be dongles of the organization) and resolved into executions when the job starts (startAt, default now).
+         */
+        post: operations["postOrgsByOrgIdJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job with its progress per execution state */
+        get: operations["getOrgsByOrgIdJobsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/jobs/{id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's executions in hand-out order */
+        get: operations["getOrgsByOrgIdJobsByIdExecutions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: nothing new is handed out; what is in flight finishes */
+        post: operations["postOrgsByOrgIdJobsByIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused job (after a stage gate: starts the next stage) */
+        post: operations["postOrgsByOrgIdJobsByIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: PENDING executions and QUEUED commands are cancelled */
+        post: operations["postOrgsByOrgIdJobsByIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs": {
         parameters: {
             query?: never;
@@ -1210,6 +1704,166 @@ export interface paths {
         };
         /** Download the organization's matching audit rows as NDJSON or CSV (org admin) */
         get: operations["getOrgsByOrgIdAuditLogsExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's events, newest first (filters: type, subjectType, subjectId) */
+        get: operations["getOrgsByOrgIdEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-Sent Events of the organization; resume with Last-Event-ID or ?lastEventId=
+         * @description text/event-stream. Each event: `id:` (event id), `event:` (type), `data:` (JSON as in the list). `: heartbeat` comments keep it alive; `event: resync` means reload state (resume id pruned, or the client read too slowly). 429 beyond the per-user stream cap.
+         */
+        get: operations["getOrgsByOrgIdEventsStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert rules and their open incidents */
+        get: operations["getOrgsByOrgIdAlerts"];
+        put?: never;
+        /** Create an alert rule (dongle offline, command failure rate) */
+        post: operations["postOrgsByOrgIdAlerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/alerts/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an alert rule and its incidents */
+        delete: operations["deleteOrgsByOrgIdAlertsByRuleId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's webhooks */
+        get: operations["getOrgsByOrgIdWebhooks"];
+        put?: never;
+        /** Create a webhook; its signing secret is shown once */
+        post: operations["postOrgsByOrgIdWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook */
+        get: operations["getOrgsByOrgIdWebhooksByWebhookId"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log */
+        delete: operations["deleteOrgsByOrgIdWebhooksByWebhookId"];
+        options?: never;
+        head?: never;
+        /** Change url, event types, description; enable or disable */
+        patch: operations["patchOrgsByOrgIdWebhooksByWebhookId"];
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New signing secret (shown once); the old one keeps signing through the overlap window */
+        post: operations["postOrgsByOrgIdWebhooksByWebhookIdRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a signed webhook.test message (see the delivery log) */
+        post: operations["postOrgsByOrgIdWebhooksByWebhookIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log, newest first: each attempt with status code, duration and the first kilobyte of the response */
+        get: operations["getOrgsByOrgIdWebhooksByWebhookIdDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2349,11 +3003,216 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    postDonglesTagsBulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    dongleIds?: string[];
+                    selector?: string;
+                    /** @default {} */
+                    set?: {
+                        [key: string]: string;
+                    };
+                    /** @default [] */
+                    remove?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description How many matched and how many changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        matched: number;
+                        changed: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description An id that is not your dongle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Bad tag, bad selector (one detail per term), too_many_tags */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getDonglesByIdTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tags: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    putDonglesByIdTagsByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    value: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The tags now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tags: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Bad key or value, too_many_tags */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteDonglesByIdTagsByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tags: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     getDongles: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string;
+                selector?: string;
             };
             header?: never;
             path?: never;
@@ -2376,6 +3235,11 @@ export interface operations {
                             /** @enum {string} */
                             state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                             firmwareVersion: string | null;
+                            chipFamily: string | null;
+                            boardRevision: string | null;
+                            tags: {
+                                [key: string]: string;
+                            };
                             lastSeenAt: string | null;
                             lastSeenAgentId: string | null;
                             groupId: string | null;
@@ -2392,7 +3256,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description Malformed selector */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
@@ -2427,6 +3299,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -2493,6 +3370,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -2545,6 +3427,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -2594,6 +3481,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -3257,11 +4149,225 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    postOrgsByOrgIdDonglesTagsBulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    dongleIds?: string[];
+                    selector?: string;
+                    /** @default {} */
+                    set?: {
+                        [key: string]: string;
+                    };
+                    /** @default [] */
+                    remove?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description How many matched and how many changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        matched: number;
+                        changed: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description An id that is not your dongle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Bad tag, bad selector (one detail per term), too_many_tags */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdDonglesByIdTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tags: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    putOrgsByOrgIdDonglesByIdTagsByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    value: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The tags now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tags: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Bad key or value, too_many_tags */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteOrgsByOrgIdDonglesByIdTagsByKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tags: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     getOrgsByOrgIdDongles: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string;
+                selector?: string;
             };
             header?: never;
             path: {
@@ -3287,6 +4393,11 @@ export interface operations {
                             /** @enum {string} */
                             state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                             firmwareVersion: string | null;
+                            chipFamily: string | null;
+                            boardRevision: string | null;
+                            tags: {
+                                [key: string]: string;
+                            };
                             lastSeenAt: string | null;
                             lastSeenAgentId: string | null;
                             groupId: string | null;
@@ -3304,7 +4415,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description Malformed selector */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
@@ -3342,6 +4461,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -3410,6 +4534,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -3464,6 +4593,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -3515,6 +4649,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -4057,6 +5196,8 @@ export interface operations {
                     dongles: {
                         deviceId: string;
                         firmwareVersion?: string;
+                        chipFamily?: string;
+                        boardRevision?: string;
                     }[];
                 };
             };
@@ -4256,6 +5397,11 @@ export interface operations {
                         /** @enum {string} */
                         state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
                         firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
                         lastSeenAt: string | null;
                         lastSeenAgentId: string | null;
                         groupId: string | null;
@@ -4313,7 +5459,7 @@ export interface operations {
                             /** Format: uuid */
                             dongleId: string;
                             /** @enum {string} */
-                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                             payload: unknown;
                             /** @enum {string} */
                             status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4321,6 +5467,7 @@ export interface operations {
                             error: string | null;
                             createdByUserId: string | null;
                             agentId: string | null;
+                            jobId: string | null;
                             /** Format: date-time */
                             expiresAt: string;
                             timeoutSeconds: number;
@@ -4431,7 +5578,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4439,6 +5586,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -4519,7 +5667,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4527,6 +5675,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -4579,7 +5728,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4587,6 +5736,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -4655,7 +5805,7 @@ export interface operations {
                             /** Format: uuid */
                             dongleId: string;
                             /** @enum {string} */
-                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                             payload: unknown;
                             /** @enum {string} */
                             status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4663,6 +5813,7 @@ export interface operations {
                             error: string | null;
                             createdByUserId: string | null;
                             agentId: string | null;
+                            jobId: string | null;
                             /** Format: date-time */
                             expiresAt: string;
                             timeoutSeconds: number;
@@ -4775,7 +5926,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4783,6 +5934,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -4865,7 +6017,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4873,6 +6025,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -4927,7 +6080,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -4935,6 +6088,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -4999,7 +6153,7 @@ export interface operations {
                             dongleId: string;
                             deviceId: string;
                             /** @enum {string} */
-                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                             payload: unknown;
                             /** Format: date-time */
                             deliveredAt: string;
@@ -5056,7 +6210,7 @@ export interface operations {
                         /** Format: uuid */
                         dongleId: string;
                         /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE";
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
                         payload: unknown;
                         /** @enum {string} */
                         status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
@@ -5064,6 +6218,7 @@ export interface operations {
                         error: string | null;
                         createdByUserId: string | null;
                         agentId: string | null;
+                        jobId: string | null;
                         /** Format: date-time */
                         expiresAt: string;
                         timeoutSeconds: number;
@@ -5100,6 +6255,1981 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFirmwareImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Images */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            version: string;
+                            chipFamily: string;
+                            boardRevision: string;
+                            size: number;
+                            sha256: string;
+                            signed: boolean;
+                            signingKeyId: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postFirmwareImages: {
+        parameters: {
+            query: {
+                version: string;
+                chipFamily: string;
+                boardRevision: string;
+                signature?: string;
+                signingKeyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: string;
+                        chipFamily: string;
+                        boardRevision: string;
+                        size: number;
+                        sha256: string;
+                        signed: boolean;
+                        signingKeyId: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description firmware_version_exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not application/octet-stream */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad version/target, empty_image, unknown_signing_key, signature_invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFirmwareImagesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: string;
+                        chipFamily: string;
+                        boardRevision: string;
+                        size: number;
+                        sha256: string;
+                        signed: boolean;
+                        signingKeyId: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such image in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFirmwareSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            publicKey: string;
+                            revokedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postFirmwareSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    publicKey: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        publicKey: string;
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Not an Ed25519 public key */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteFirmwareSigningKeysById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        publicKey: string;
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such key in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdFirmwareImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Images */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            version: string;
+                            chipFamily: string;
+                            boardRevision: string;
+                            size: number;
+                            sha256: string;
+                            signed: boolean;
+                            signingKeyId: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdFirmwareImages: {
+        parameters: {
+            query: {
+                version: string;
+                chipFamily: string;
+                boardRevision: string;
+                signature?: string;
+                signingKeyId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: string;
+                        chipFamily: string;
+                        boardRevision: string;
+                        size: number;
+                        sha256: string;
+                        signed: boolean;
+                        signingKeyId: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description firmware_version_exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not application/octet-stream */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad version/target, empty_image, unknown_signing_key, signature_invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdFirmwareImagesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: string;
+                        chipFamily: string;
+                        boardRevision: string;
+                        size: number;
+                        sha256: string;
+                        signed: boolean;
+                        signingKeyId: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such image in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdFirmwareSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            publicKey: string;
+                            revokedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdFirmwareSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    publicKey: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        publicKey: string;
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Not an Ed25519 public key */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteOrgsByOrgIdFirmwareSigningKeysById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        publicKey: string;
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such key in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAgentFirmwareByImageId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description bytes=START-[END] or bytes=-SUFFIX */
+                Range?: string;
+            };
+            path: {
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The requested range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No delivered update for this image */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            /** @enum {string} */
+                            status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                            statusReason: string | null;
+                            /** @enum {string} */
+                            operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                            spec: unknown;
+                            firmwareImageId: string | null;
+                            selector: string | null;
+                            rollout: unknown;
+                            abortRules: unknown;
+                            executionTimeoutSeconds: number;
+                            requireSigned: boolean;
+                            currentStage: number;
+                            targetCount: number;
+                            progress: {
+                                PENDING: number;
+                                IN_PROGRESS: number;
+                                SUCCEEDED: number;
+                                FAILED: number;
+                                TIMED_OUT: number;
+                                SKIPPED: number;
+                                CANCELLED: number;
+                            };
+                            /** Format: date-time */
+                            startAt: string;
+                            /** Format: date-time */
+                            deadline: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    operation: {
+                        /** @constant */
+                        type: "COMMAND";
+                        command: {
+                            /** @constant */
+                            type: "PING";
+                            /** @default {} */
+                            payload?: {
+                                echo?: string;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "GET_STATUS";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "REBOOT";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "SEND_FRAME";
+                            payload: {
+                                canId: number;
+                                /** @default false */
+                                extended?: boolean;
+                                /** @default false */
+                                fd?: boolean;
+                                /** @default false */
+                                brs?: boolean;
+                                data: string;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "START_CAPTURE";
+                            /** @default {} */
+                            payload?: {
+                                durationSeconds?: number;
+                                maxFrames?: number;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "STOP_CAPTURE";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        };
+                    } | {
+                        /** @constant */
+                        type: "CAN_CONFIG";
+                        config: {
+                            /** @enum {string} */
+                            mode: "NORMAL" | "LISTEN_ONLY" | "LOOPBACK";
+                            nominalBitrate: number;
+                            nominalSamplePoint: number;
+                            /** @default 1 */
+                            nominalSjw?: number;
+                            /** @default 80000000 */
+                            clockHz?: number;
+                            nominalPrescaler?: number;
+                            nominalSeg1?: number;
+                            nominalSeg2?: number;
+                            /** @default false */
+                            fdEnabled?: boolean;
+                            dataBitrate?: number;
+                            dataSamplePoint?: number;
+                            dataSjw?: number;
+                            dataPrescaler?: number;
+                            dataSeg1?: number;
+                            dataSeg2?: number;
+                            /** @default false */
+                            termination?: boolean;
+                            /** @default true */
+                            autoRetransmit?: boolean;
+                        };
+                    } | {
+                        /** @constant */
+                        type: "FIRMWARE_UPDATE";
+                        /** Format: uuid */
+                        imageId: string;
+                    };
+                    targets: {
+                        dongleIds: string[];
+                    } | {
+                        selector: string;
+                    };
+                    /**
+                     * @default {
+                     *       "maxPerMinute": 60,
+                     *       "maxInFlight": 50,
+                     *       "stages": []
+                     *     }
+                     */
+                    rollout?: {
+                        /** @default 60 */
+                        maxPerMinute?: number;
+                        /** @default 50 */
+                        maxInFlight?: number;
+                        /** @default [] */
+                        stages?: {
+                            percent: number;
+                            /** @default 100 */
+                            minSuccessPercent?: number;
+                        }[];
+                    };
+                    /** @default [] */
+                    abortRules?: {
+                        /** @enum {string} */
+                        failureType: "FAILED" | "TIMED_OUT" | "ANY";
+                        minExecuted: number;
+                        thresholdPercent: number;
+                    }[];
+                    /** @default 600 */
+                    executionTimeoutSeconds?: number;
+                    /** @default false */
+                    requireSigned?: boolean;
+                    /** Format: date-time */
+                    startAt?: string;
+                    /** Format: date-time */
+                    deadline?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description SCHEDULED */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A dongle or image not in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid body or selector; image_not_signed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getJobsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getJobsByIdExecutions: {
+        parameters: {
+            query?: {
+                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
+                limit?: number;
+                after?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            dongleId: string;
+                            seq: number;
+                            /** @enum {string} */
+                            status: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
+                            reason: string | null;
+                            commandId: string | null;
+                            dispatchedAt: string | null;
+                            finishedAt: string | null;
+                        }[];
+                        nextAfter: number | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobsByIdPause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobsByIdResume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobsByIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            /** @enum {string} */
+                            status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                            statusReason: string | null;
+                            /** @enum {string} */
+                            operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                            spec: unknown;
+                            firmwareImageId: string | null;
+                            selector: string | null;
+                            rollout: unknown;
+                            abortRules: unknown;
+                            executionTimeoutSeconds: number;
+                            requireSigned: boolean;
+                            currentStage: number;
+                            targetCount: number;
+                            progress: {
+                                PENDING: number;
+                                IN_PROGRESS: number;
+                                SUCCEEDED: number;
+                                FAILED: number;
+                                TIMED_OUT: number;
+                                SKIPPED: number;
+                                CANCELLED: number;
+                            };
+                            /** Format: date-time */
+                            startAt: string;
+                            /** Format: date-time */
+                            deadline: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    operation: {
+                        /** @constant */
+                        type: "COMMAND";
+                        command: {
+                            /** @constant */
+                            type: "PING";
+                            /** @default {} */
+                            payload?: {
+                                echo?: string;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "GET_STATUS";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "REBOOT";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "SEND_FRAME";
+                            payload: {
+                                canId: number;
+                                /** @default false */
+                                extended?: boolean;
+                                /** @default false */
+                                fd?: boolean;
+                                /** @default false */
+                                brs?: boolean;
+                                data: string;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "START_CAPTURE";
+                            /** @default {} */
+                            payload?: {
+                                durationSeconds?: number;
+                                maxFrames?: number;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "STOP_CAPTURE";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        };
+                    } | {
+                        /** @constant */
+                        type: "CAN_CONFIG";
+                        config: {
+                            /** @enum {string} */
+                            mode: "NORMAL" | "LISTEN_ONLY" | "LOOPBACK";
+                            nominalBitrate: number;
+                            nominalSamplePoint: number;
+                            /** @default 1 */
+                            nominalSjw?: number;
+                            /** @default 80000000 */
+                            clockHz?: number;
+                            nominalPrescaler?: number;
+                            nominalSeg1?: number;
+                            nominalSeg2?: number;
+                            /** @default false */
+                            fdEnabled?: boolean;
+                            dataBitrate?: number;
+                            dataSamplePoint?: number;
+                            dataSjw?: number;
+                            dataPrescaler?: number;
+                            dataSeg1?: number;
+                            dataSeg2?: number;
+                            /** @default false */
+                            termination?: boolean;
+                            /** @default true */
+                            autoRetransmit?: boolean;
+                        };
+                    } | {
+                        /** @constant */
+                        type: "FIRMWARE_UPDATE";
+                        /** Format: uuid */
+                        imageId: string;
+                    };
+                    targets: {
+                        dongleIds: string[];
+                    } | {
+                        selector: string;
+                    };
+                    /**
+                     * @default {
+                     *       "maxPerMinute": 60,
+                     *       "maxInFlight": 50,
+                     *       "stages": []
+                     *     }
+                     */
+                    rollout?: {
+                        /** @default 60 */
+                        maxPerMinute?: number;
+                        /** @default 50 */
+                        maxInFlight?: number;
+                        /** @default [] */
+                        stages?: {
+                            percent: number;
+                            /** @default 100 */
+                            minSuccessPercent?: number;
+                        }[];
+                    };
+                    /** @default [] */
+                    abortRules?: {
+                        /** @enum {string} */
+                        failureType: "FAILED" | "TIMED_OUT" | "ANY";
+                        minExecuted: number;
+                        thresholdPercent: number;
+                    }[];
+                    /** @default 600 */
+                    executionTimeoutSeconds?: number;
+                    /** @default false */
+                    requireSigned?: boolean;
+                    /** Format: date-time */
+                    startAt?: string;
+                    /** Format: date-time */
+                    deadline?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description SCHEDULED */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A dongle or image not in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid body or selector; image_not_signed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdJobsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdJobsByIdExecutions: {
+        parameters: {
+            query?: {
+                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
+                limit?: number;
+                after?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            dongleId: string;
+                            seq: number;
+                            /** @enum {string} */
+                            status: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
+                            reason: string | null;
+                            commandId: string | null;
+                            dispatchedAt: string | null;
+                            finishedAt: string | null;
+                        }[];
+                        nextAfter: number | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdJobsByIdPause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdJobsByIdResume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdJobsByIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -6012,6 +9142,587 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                type?: string;
+                subjectType?: "dongle" | "command" | "agent" | "group" | "member" | "webhook" | "alert" | "job" | "job_execution";
+                subjectId?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            type: string;
+                            timestamp: string;
+                            subject: {
+                                type: string;
+                                id: string;
+                            };
+                            data: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdEventsStream: {
+        parameters: {
+            query?: {
+                lastEventId?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream (text/event-stream) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description Too many open streams for this user */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "dongle_offline" | "command_failure_rate";
+                            offlineMinutes: number | null;
+                            failureRatePercent: number | null;
+                            windowMinutes: number | null;
+                            minCommands: number;
+                            email: boolean;
+                            openIncidents: {
+                                id: string;
+                                subjectId: string;
+                                openedAt: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    kind: "dongle_offline";
+                    offlineMinutes: number;
+                    /** @default true */
+                    email?: boolean;
+                } | {
+                    /** @constant */
+                    kind: "command_failure_rate";
+                    failureRatePercent: number;
+                    windowMinutes: number;
+                    /** @default 5 */
+                    minCommands?: number;
+                    /** @default true */
+                    email?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The rule */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        kind: "dongle_offline" | "command_failure_rate";
+                        offlineMinutes: number | null;
+                        failureRatePercent: number | null;
+                        windowMinutes: number | null;
+                        minCommands: number;
+                        email: boolean;
+                        openIncidents: {
+                            id: string;
+                            subjectId: string;
+                            openedAt: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteOrgsByOrgIdAlertsByRuleId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Webhooks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            consecutiveFailures: number;
+                            previousSecretExpiresAt: string | null;
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                    /** @default [] */
+                    eventTypes?: ("dongle.discovered" | "dongle.online" | "dongle.offline" | "dongle.state_changed" | "dongle.renamed" | "can_config.updated" | "can_config.applied" | "command.created" | "command.delivered" | "command.succeeded" | "command.failed" | "command.expired" | "command.timed_out" | "command.cancelled" | "agent.enrolled" | "agent.online" | "agent.offline" | "agent.deleted" | "group.created" | "group.updated" | "group.deleted" | "member.added" | "member.role_changed" | "member.removed" | "webhook.disabled" | "alert.triggered" | "alert.resolved" | "job.created" | "job.started" | "job.paused" | "job.resumed" | "job.stage_advanced" | "job.completed" | "job.aborted" | "job.cancelled" | "job.execution_updated" | "job.executions_updated")[];
+                    /** @default  */
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook and its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        description: string;
+                        eventTypes: string[];
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        consecutiveFailures: number;
+                        previousSecretExpiresAt: string | null;
+                        createdAt: string;
+                        /** @description Shown once: store it now. */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdWebhooksByWebhookId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        description: string;
+                        eventTypes: string[];
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        consecutiveFailures: number;
+                        previousSecretExpiresAt: string | null;
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteOrgsByOrgIdWebhooksByWebhookId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    patchOrgsByOrgIdWebhooksByWebhookId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url?: string;
+                    eventTypes?: ("dongle.discovered" | "dongle.online" | "dongle.offline" | "dongle.state_changed" | "dongle.renamed" | "can_config.updated" | "can_config.applied" | "command.created" | "command.delivered" | "command.succeeded" | "command.failed" | "command.expired" | "command.timed_out" | "command.cancelled" | "agent.enrolled" | "agent.online" | "agent.offline" | "agent.deleted" | "group.created" | "group.updated" | "group.deleted" | "member.added" | "member.role_changed" | "member.removed" | "webhook.disabled" | "alert.triggered" | "alert.resolved" | "job.created" | "job.started" | "job.paused" | "job.resumed" | "job.stage_advanced" | "job.completed" | "job.aborted" | "job.cancelled" | "job.execution_updated" | "job.executions_updated")[];
+                    description?: string;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        description: string;
+                        eventTypes: string[];
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        consecutiveFailures: number;
+                        previousSecretExpiresAt: string | null;
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdWebhooksByWebhookIdRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    overlapSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook and its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        description: string;
+                        eventTypes: string[];
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        consecutiveFailures: number;
+                        previousSecretExpiresAt: string | null;
+                        createdAt: string;
+                        /** @description Shown once: store it now. */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postOrgsByOrgIdWebhooksByWebhookIdTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveryId: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdWebhooksByWebhookIdDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The webhook-id header of every attempt */
+                            id: string;
+                            eventId: string | null;
+                            eventType: string;
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            attempts: {
+                                attempt: number;
+                                statusCode: number | null;
+                                durationMs: number;
+                                response: string;
+                                error: string | null;
+                                at: string;
+                            }[];
+                            nextAttemptAt: string | null;
+                            createdAt: string;
+                        }[];
+                    };
+                };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

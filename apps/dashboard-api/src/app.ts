@@ -21,6 +21,10 @@ import { createDongleTokensService } from './features/dongles/dongle-tokens.serv
 import { mountDongleAdminRoutes, mountDongleAgentRoutes, mountDongleRoutes } from './features/dongles/dongles.routes.ts';
 import { createDonglesService } from './features/dongles/dongles.service.ts';
 import { lazyKeyRing } from './features/dongles/key-ring.ts';
+import { mountTagRoutes } from './features/tags/tags.routes.ts';
+import { createTagsService } from './features/tags/tags.service.ts';
+import { FIRMWARE_UPLOAD_ROUTE, setupFirmware } from './features/firmware/firmware.feature.ts';
+import { setupJobs } from './features/jobs/jobs.routes.ts';
 import { mountGroupRoutes } from './features/groups/groups.routes.ts';
 import { createGroupsService } from './features/groups/groups.service.ts';
 import { mountAuthRoutes } from './features/auth/auth.routes.ts';
@@ -28,6 +32,7 @@ import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
+import { setupEvents } from './features/events/events.feature.ts';
 import { createApiKeysService } from './features/organizations/api-keys.service.ts';
 import { createInvitationsService } from './features/organizations/invitations.service.ts';
 import { mountInvitationAcceptRoutes, mountOrganizationRoutes } from './features/organizations/organizations.routes.ts';
@@ -72,6 +77,12 @@ export const API_TAGS: Record<string, string> = {
   commands: 'Commands sent to dongles, and their history',
   operations: 'Liveness, readiness, metrics and this document',
   organizations: 'Organizations, members, invitations, API keys and the organization audit log',
+  events: 'The organization’s event log: a keyset list and a resumable Server-Sent Events stream (doc/events.md)',
+  alerts: 'Alert rules (dongle offline, command failure rate) and their open incidents',
+  webhooks: 'Signed webhooks of an organization: endpoints, secret rotation, test deliveries and the delivery log',
+  tags: 'key=value labels on dongles and the selectors that match them (doc/jobs.md)',
+  firmware: 'Firmware images (application/octet-stream upload), Ed25519 signing keys, and the agent download with HTTP Range',
+  jobs: 'Fleet jobs: one operation over many dongles with rate, stages, abort rules, pause, resume and cancel',
 };
 
 export interface AppDeps {
@@ -126,7 +137,7 @@ export function createApp(deps: AppDeps): App {
 
   const publicOrigin = new URL(config.publicUrl).origin;
   const api = express.Router();
-  api.use(corsForOrigins(config.corsOrigins), refuseCrossSite([publicOrigin, ...config.corsOrigins]), ...jsonBody());
+  api.use(corsForOrigins(config.corsOrigins), refuseCrossSite([publicOrigin, ...config.corsOrigins]), ...jsonBody({ binaryUploads: [FIRMWARE_UPLOAD_ROUTE] }));
   // Cookie sessions for the dashboard; the bearer-only agent API (/api/agent/…) never loads one.
   const sessions = express.Router().use(createSessionMiddleware(config, db, deps.sessionSecret).middleware);
   api.use((req, res, next) => (req.path.startsWith('/agent/') ? next() : sessions(req, res, next)));
@@ -152,10 +163,12 @@ export function createApp(deps: AppDeps): App {
   lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
   const canConfig = createCanConfigService({ db });
   const groups = createGroupsService({ db });
+  const tags = createTagsService({ db });
   // The operator's fleet routes, twice: unscoped (the v0.7 paths, acting in the caller's
   // personal organization or the API key's) and under /orgs/:orgId (doc/organizations.md).
   for (const prefix of FLEET_PREFIXES) {
     mountAgentRoutes(mount(`${prefix}/agents`), { agents });
+    mountTagRoutes(mount(`${prefix}/dongles`), { tags });
     mountDongleRoutes(mount(`${prefix}/dongles`), { dongles });
     mountCanConfigRoutes(mount(`${prefix}/dongles`), { canConfig });
     mountGroupRoutes(mount(`${prefix}/groups`), { groups });
@@ -165,12 +178,18 @@ export function createApp(deps: AppDeps): App {
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   const { notifier } = setupCommands({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
   registerFleetGauges(metrics, { db, logger, notifier, agentPollIntervalMs: config.agentPollIntervalMs, cacheMs: deps.fleetMetricsCacheMs });
+  setupFirmware({ config, db, mount, prefixes: FLEET_PREFIXES });
+  setupJobs({ config, db, logger, lifecycle, mount, prefixes: FLEET_PREFIXES });
 
   // Organizations: members, invitations, API keys (the fleet routes above are also per org).
   const invitations = createInvitationsService({ db, config });
   mountOrganizationRoutes(mount('/orgs'), { orgs: createOrganizationsService({ db }), invitations, apiKeys: createApiKeysService({ db }) });
   mountInvitationAcceptRoutes(mount('/invitations'), { invitations });
   mountOrgAuditRoutes(mount('/orgs'), { review: auditReview, logger });
+
+  // Events: the log's list and SSE stream, presence, retention, webhooks (one LISTEN connection,
+  // shared with the commands feature).
+  setupEvents({ config, db, logger, lifecycle, listener: notifier, keyRing: lazyKeyRing(config), mount });
 
   app.use('/api', api);
   app.use(routeNotFound);

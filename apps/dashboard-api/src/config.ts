@@ -80,6 +80,43 @@ const envSchema = z
     QUOTA_QUEUED_COMMANDS_PER_DONGLE: positiveInt.default(100),
     /** Idempotency keys a user may hold (each kept 24 h). */
     QUOTA_IDEMPOTENCY_KEYS_PER_USER: positiveInt.default(10_000),
+    /** Largest firmware image accepted (bytes); the one exception to the 100 kB JSON body limit. */
+    FIRMWARE_MAX_BYTES: positiveInt.max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+    /** How often each instance's job scheduler runs a tick (hand-out, progress, abort rules). */
+    JOB_TICK_MS: positiveInt.default(1_000),
+    // Events, streams and webhooks (issue 13, doc/events.md).
+    /** Events older than this are pruned (in batches, every EVENT_PRUNE_INTERVAL_MS). */
+    EVENT_RETENTION_DAYS: positiveInt.max(3650).default(30),
+    EVENT_PRUNE_INTERVAL_MS: positiveInt.default(3_600_000),
+    EVENT_STREAM_HEARTBEAT_MS: positiveInt.default(15_000),
+    /** Open event streams per user on one instance; beyond it 429. */
+    EVENT_STREAMS_PER_USER: positiveInt.default(10),
+    /** Unsent bytes a stream may hold for a slow client before it is closed with `resync`. */
+    EVENT_STREAM_MAX_BUFFER_BYTES: positiveInt.default(1_048_576),
+    /** How often an open stream re-checks its session / API key and membership. */
+    EVENT_STREAM_RECHECK_MS: positiveInt.default(30_000),
+    /** true: webhooks may target loopback, RFC 1918, CGNAT and IPv6 ULA addresses (never link-local / metadata). */
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
+    WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+    /** Delays before each retry, in seconds (decimals allowed); the default spans about 28 hours. */
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: z
+      .string()
+      .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'must be a comma-separated list of seconds, e.g. 5,300,1800')
+      .default('5,300,1800,7200,18000,36000,36000')
+      .transform((value) => value.split(',').map((s) => Math.round(Number(s) * 1000))),
+    /** A webhook is disabled after this many consecutive failed attempts… */
+    WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.default(10),
+    /** …spanning at least this many seconds (so a short outage of a busy endpoint does not disable it). */
+    WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(0).default(86_400),
+    WEBHOOK_POLL_INTERVAL_MS: positiveInt.default(1_000),
+    /** false: this instance does not run the presence worker (others do; flips are idempotent). */
+    PRESENCE_WORKER_ENABLED: booleanFromEnv.default(true),
+    /** How often alert rules are evaluated. */
+    ALERT_EVAL_INTERVAL_MS: positiveInt.default(30_000),
+    /** false: this instance queues webhook deliveries but does not send them (another instance does). */
+    WEBHOOK_DELIVERY_ENABLED: booleanFromEnv.default(true),
+    /** After a secret rotation the old secret still signs for this long (overridable per rotation). */
+    WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce.number().min(0).max(168).default(24),
     // Password hashing (§6): argon2id, never below m=19 MiB, t=2, p=1.
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (19 MiB)').default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(2, 'must be at least 2').default(2),
@@ -144,6 +181,19 @@ export interface Config {
   /** Waiting long-polls one agent may hold at once per instance; beyond it 429 too_many_polls. */
   agentMaxConcurrentPolls: number;
   quotas: Quotas;
+  firmware: { maxBytes: number };
+  jobs: { tickMs: number };
+  events: { presenceEnabled: boolean; alertIntervalMs: number; retentionMs: number; pruneIntervalMs: number; heartbeatMs: number; streamsPerUser: number; maxBufferedBytes: number; recheckMs: number };
+  webhooks: {
+    allowPrivateNetworks: boolean;
+    deliveryEnabled: boolean;
+    timeoutMs: number;
+    retryScheduleMs: number[];
+    disableAfterFailures: number;
+    disableAfterMs: number;
+    pollIntervalMs: number;
+    secretOverlapMs: number;
+  };
   rateLimits: RateLimits;
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number; maxConcurrent: number | undefined; maxQueued: number };
 }
@@ -224,6 +274,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
       openEnrollmentCodesPerUser: env.QUOTA_OPEN_ENROLLMENT_CODES_PER_USER,
       queuedCommandsPerDongle: env.QUOTA_QUEUED_COMMANDS_PER_DONGLE,
       idempotencyKeysPerUser: env.QUOTA_IDEMPOTENCY_KEYS_PER_USER,
+    }),
+    firmware: Object.freeze({ maxBytes: env.FIRMWARE_MAX_BYTES }),
+    jobs: Object.freeze({ tickMs: env.JOB_TICK_MS }),
+    events: Object.freeze({
+      presenceEnabled: env.PRESENCE_WORKER_ENABLED,
+      alertIntervalMs: env.ALERT_EVAL_INTERVAL_MS,
+      retentionMs: env.EVENT_RETENTION_DAYS * 86_400_000,
+      pruneIntervalMs: env.EVENT_PRUNE_INTERVAL_MS,
+      heartbeatMs: env.EVENT_STREAM_HEARTBEAT_MS,
+      streamsPerUser: env.EVENT_STREAMS_PER_USER,
+      maxBufferedBytes: env.EVENT_STREAM_MAX_BUFFER_BYTES,
+      recheckMs: env.EVENT_STREAM_RECHECK_MS,
+    }),
+    webhooks: Object.freeze({
+      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      deliveryEnabled: env.WEBHOOK_DELIVERY_ENABLED,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryScheduleMs: Object.freeze(env.WEBHOOK_RETRY_SCHEDULE_SECONDS) as number[],
+      disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      secretOverlapMs: Math.round(env.WEBHOOK_SECRET_OVERLAP_HOURS * 3_600_000),
     }),
     passwordHashing: Object.freeze({
       memoryCost: env.ARGON2_MEMORY_KIB,

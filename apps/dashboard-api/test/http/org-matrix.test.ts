@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { may, PERMISSIONS, type Permission } from '../../src/features/organizations/policy.ts';
 import { csrf, heartbeat, startFleetApp } from '../support/fleet.ts';
+import { signingKeyPair } from '../support/fleet-jobs.ts';
 import { randomDeviceId, type LoggedIn } from '../support/factories.ts';
 import { createTeam, invite, type Role, type Team } from '../support/orgs.ts';
 import type { TestApp } from '../support/test-app.ts';
@@ -33,7 +34,7 @@ const orgOperations = operations.filter((op) => op.path.startsWith(`${ORG}`) || 
 const key = (op: Operation) => `${op.method} ${op.path.slice(ORG.length) || '/'}`;
 
 /** Routes that name organization A's resources in their body rather than their path. */
-const BODY_NAMES_RESOURCE = new Set(['POST /dongles/claim', 'POST /groups', 'POST /transfer']);
+const BODY_NAMES_RESOURCE = new Set(['POST /dongles/claim', 'POST /groups', 'POST /transfer', 'POST /dongles/tags/bulk', 'POST /jobs']);
 
 let a: Team;
 let b: Team;
@@ -56,6 +57,10 @@ function sampleBody(op: Operation): Record<string, unknown> | undefined {
     'POST /invitations': { email: 'someone@example.test', role: 'viewer' },
     'POST /api-keys': { name: 'k', scope: 'read' },
     'PATCH /': { name: 'pwned' },
+    // Fleet jobs (issue 15): A's dongle, image and job named in the body or the path.
+    'PUT /dongles/{id}/tags/{key}': { value: 'pwned' },
+    'POST /dongles/tags/bulk': { dongleIds: [ids.dongleA!], set: { pwned: 'yes' } },
+    'POST /jobs': { operation: { type: 'COMMAND', command: { type: 'REBOOT' } }, targets: { dongleIds: [ids.dongleA!] } },
     'POST /': { name: 'x' },
   };
   return samples[key(op)] ?? (op.hasBody ? {} : undefined);
@@ -64,7 +69,8 @@ function sampleBody(op: Operation): Record<string, unknown> | undefined {
 function fill(op: Operation, orgId: string): string {
   return op.path
     .replace('{orgId}', orgId)
-    .replace(/\/(agents|dongles|groups|commands)\/\{id\}/, (_m, kind: string) => `/${kind}/${ids[kind]}`)
+    .replace(/\/(agents|dongles|groups|commands|jobs|firmware\/images|firmware\/signing-keys)\/\{id\}/, (_m, kind: string) => `/${kind}/${ids[kind]}`)
+    .replace('{key}', 'env')
     .replace('{userId}', a.operator.user.id)
     .replace('{invitationId}', ids.invitation!)
     .replace('{keyId}', ids.apiKey!);
@@ -91,6 +97,9 @@ async function snapshot() {
     groups: await p.dongleGroup.findMany({ where, orderBy: { id: 'asc' } }),
     configs: await p.canConfig.findMany({ where: { dongleId: { in: [ids.dongleA!, ids.dongleB!] } } }),
     commands: await p.command.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, status: true } }),
+    jobs: await p.job.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, status: true, statusReason: true, updatedAt: true } }),
+    images: await p.firmwareImage.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, sha256: true } }),
+    signingKeys: await p.signingKey.findMany({ where, orderBy: { id: 'asc' } }),
   });
 }
 
@@ -125,6 +134,17 @@ beforeAll(async () => {
   const key = await a.operator.agent.post(`/api/orgs/${a.orgId}/api-keys`).set(csrf(a.operator)).send({ name: 'ci', scope: 'read' });
   ids.apiKey = key.body.id;
   readKey = `Bearer ${key.body.key as string}`;
+  // Fleet jobs: a tag, an image, a signing key and a job (not started) of A.
+  await a.operator.agent.put(`/api/orgs/${a.orgId}/dongles/${dongleA.id}/tags/env`).set(csrf(a.operator)).send({ value: 'prod' }).expect(200);
+  const image = await a.operator.agent.post(`/api/orgs/${a.orgId}/firmware/images`).query({ version: '1.0.0', chipFamily: 'stm32g4', boardRevision: 'rev-b' }).set(csrf(a.operator)).set('Content-Type', 'application/octet-stream').send(Buffer.from('firmware'));
+  expect(image.status, JSON.stringify(image.body)).toBe(201);
+  ids['firmware/images'] = image.body.id;
+  const signingKey = await a.admin.agent.post(`/api/orgs/${a.orgId}/firmware/signing-keys`).set(csrf(a.admin)).send({ name: 'rel', publicKey: signingKeyPair().publicKeyBase64 });
+  expect(signingKey.status, JSON.stringify(signingKey.body)).toBe(201);
+  ids['firmware/signing-keys'] = signingKey.body.id;
+  const job = await a.operator.agent.post(`/api/orgs/${a.orgId}/jobs`).set(csrf(a.operator)).send({ operation: { type: 'COMMAND', command: { type: 'PING' } }, targets: { dongleIds: [dongleA.id] }, startAt: new Date(Date.now() + 3_600_000).toISOString() });
+  expect(job.status, JSON.stringify(job.body)).toBe(201);
+  ids.jobs = job.body.id;
 });
 afterAll(() => app.stop());
 
@@ -135,7 +155,7 @@ describe('the route table', () => {
   });
 
   it('gives every operator fleet route a permission and an /api/orgs/{orgId} twin', () => {
-    const fleet = operations.filter((op) => /^\/api\/(agents|dongles|groups|commands)(\/|$)/.test(op.path));
+    const fleet = operations.filter((op) => /^\/api\/(agents|dongles|groups|commands|jobs|firmware)(\/|$)/.test(op.path));
     expect(fleet.length).toBeGreaterThan(10);
     for (const op of fleet) {
       expect(op.permission, `${op.method} ${op.path}`).toBeDefined();

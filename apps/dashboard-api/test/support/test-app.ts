@@ -37,6 +37,12 @@ const TEST_ENV = {
   // Test apps share one outbox: a sender in every app would take other files' emails. Tests
   // read the outbox rows; the email tests start their own sender.
   EMAIL_SENDER_ENABLED: 'false',
+  // Likewise webhook deliveries: a worker in every app would attempt other files' deliveries
+  // (under its own SSRF setting). The webhook tests start apps with delivery enabled.
+  WEBHOOK_DELIVERY_ENABLED: 'false',
+  // And presence: a worker flipping agents.online / dongles.online in the shared database would
+  // change rows under other files' "nothing changed" snapshots. presence.test.ts runs it directly.
+  PRESENCE_WORKER_ENABLED: 'false',
   // A random dongle-token key per test process, so no test writes a development key ring into
   // the developer's DATA_DIR.
   DONGLE_TOKEN_KEYS: `1:${randomBytes(32).toString('base64')}`,

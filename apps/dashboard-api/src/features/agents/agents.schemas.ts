@@ -48,6 +48,9 @@ export const heartbeatBody = z.strictObject({
       z.strictObject({
         deviceId: deviceIdSchema,
         firmwareVersion: label('firmwareVersion', 50).optional(),
+        /** Chip family and board revision, e.g. "stm32g4" / "rev-b": firmware jobs match them. */
+        chipFamily: label('chipFamily', 50).optional(),
+        boardRevision: label('boardRevision', 50).optional(),
       }),
     )
     .max(MAX_DONGLES_PER_HEARTBEAT, `At most ${MAX_DONGLES_PER_HEARTBEAT} dongles per heartbeat.`),

@@ -8,6 +8,7 @@ import { badRequest, notFound, quotaExceeded, unauthorized } from '../../platfor
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { endWaitingPolls } from '../commands/command-queue.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
@@ -81,6 +82,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
           details: { ownerUserId: redeemed.user_id, enrollmentCodeId: redeemed.id, name: input.name, hostname: input.hostname, os: input.os, version: input.version },
           context,
         });
+        await recordEvent(tx, { organizationId: redeemed.organization_id, type: 'agent.enrolled', subjectId: agent.id, data: { name: input.name, hostname: input.hostname, os: input.os, version: input.version } });
         return agent.id;
       });
       if (!agentId) {
@@ -96,7 +98,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
 
     async heartbeat(agent: AgentPrincipal, input: HeartbeatBody, context: RequestContext) {
       await touchAgentLastSeen(prisma, agent, { pollIntervalMs, version: input.version });
-      const reported: ReportedDongle[] = input.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion ?? null }));
+      const reported: ReportedDongle[] = input.dongles.map((d) => ({ deviceId: d.deviceId, firmwareVersion: d.firmwareVersion ?? null, chipFamily: d.chipFamily ?? null, boardRevision: d.boardRevision ?? null }));
       const limit = deps.config.quotas.unclaimedDonglesPerAgent;
       const sightings = await recordDongleSightings(prisma, agent, reported, { throttleMs: lastSeenThrottleMs(pollIntervalMs), unclaimedLimit: limit, context });
       const view = { pollIntervalSeconds: Math.round(pollIntervalMs / 1000), dongles: sightings.owned };
@@ -156,6 +158,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
         const tokens = await tx.agentToken.updateMany({ where: { agentId: id, revokedAt: null }, data: { revokedAt: now } });
         await endWaitingPolls(tx, [id]);
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'agent.delete', targetType: 'agent', targetId: id, details: { revokedCount: tokens.count }, context });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'agent.deleted', subjectId: id });
       });
     },
   };

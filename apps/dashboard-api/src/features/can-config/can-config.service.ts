@@ -6,6 +6,7 @@ import type { CanConfig } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound, preconditionFailed } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
@@ -16,7 +17,7 @@ import type { CanConfigView } from './can-config.views.ts';
 export type CanConfigService = ReturnType<typeof createCanConfigService>;
 
 /** The stored form of a validated PUT body: a full replacement, absent optionals become null. */
-function toStored(input: CanConfigInput): StoredCanConfig {
+export function toStored(input: CanConfigInput): StoredCanConfig {
   return {
     mode: input.mode,
     nominalBitrate: input.nominalBitrate,
@@ -85,6 +86,7 @@ export function createCanConfigService(deps: { db: Database }) {
           changes: changes(current ? storedPart(current) : CAN_CONFIG_DEFAULTS, stored),
           context,
         });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'can_config.updated', subjectId: dongleId, data: { version: saved.version, commandId: command.id } });
         return { ...presentCanConfig(dongleId, saved), applyCommandId: command.id };
       });
     },

@@ -17,6 +17,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
@@ -116,10 +117,18 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   /** Waiting polls admitted per bearer-token hash, in this process. */
   const waiting = new Map<string, number>();
 
+  // One transaction: the hand-out and its command.delivered events commit together.
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
-    for (const row of rows as CommandRow[]) fleetCounters.commandsDelivered.inc({ type: row.type });
-    return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+    const commands = await inPgTransaction(db.pool, async (client) => {
+      const { rows } = await client.query(CLAIM_SQL, claimParams(agent, limit));
+      const claimed = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+      for (const command of claimed) {
+        await recordEvent(client, { organizationId: command.organizationId, type: 'command.delivered', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type, agentId: agent.id } });
+      }
+      return claimed;
+    });
+    for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
+    return commands;
   }
 
   /**
@@ -195,6 +204,12 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
           details: { status: command.status, type: command.type, dongleId: command.dongleId },
           context,
         });
+        await recordEvent(client, {
+          organizationId: command.organizationId,
+          type: command.status === 'SUCCEEDED' ? 'command.succeeded' : 'command.failed',
+          subjectId: command.id,
+          data: { dongleId: command.dongleId, type: command.type, ...(command.error ? { error: command.error.slice(0, 500) } : {}) },
+        });
         if (command.type === 'APPLY_CAN_CONFIG' && command.status === 'SUCCEEDED') await markConfigApplied(client, command);
         return { kind: 'recorded' as const, command };
       }
@@ -241,10 +256,11 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
 async function markConfigApplied(client: pg.PoolClient, command: Command): Promise<void> {
   const version = (command.payload as { version?: unknown } | null)?.version;
   if (typeof version !== 'number') return;
-  await client.query(
+  const { rowCount } = await client.query(
     `UPDATE can_configs SET applied_version = $2, updated_at = now() WHERE dongle_id = $1 AND applied_version < $2 AND version >= $2`,
     [command.dongleId, version],
   );
+  if (rowCount) await recordEvent(client, { organizationId: command.organizationId, type: 'can_config.applied', subjectId: command.dongleId, data: { version, commandId: command.id } });
 }
 
 function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): Promise<WakeReason | 'timeout'> {

@@ -8,6 +8,10 @@
 // lost we reconnect with backoff and wake everyone, because notifications sent meanwhile are
 // gone. While disconnected, waiters also re-check on a short timer (see `recheckMs`), so a lost
 // listener delays work, never loses it.
+//
+// Other features share this one connection rather than opening their own: `listen(channel, …)`
+// adds a channel (the event log's fleet_events, issue 13), and `onReconnect` tells them when
+// notifications may have been missed.
 import pg from 'pg';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -41,6 +45,8 @@ export class CommandNotifier implements BackgroundWorker {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
   private pid: number | undefined;
+  private readonly channels = new Map<string, Set<(payload: string) => void>>();
+  private readonly reconnectHandlers = new Set<() => void>();
 
   constructor(private readonly options: CommandNotifierOptions) {
     this.backoffMs = options.minBackoffMs ?? 100;
@@ -86,6 +92,28 @@ export class CommandNotifier implements BackgroundWorker {
       }),
       cancel,
     };
+  }
+
+  /** Calls `handler` with the payload of every NOTIFY on `channel` (LISTENs on it from now on). */
+  listen(channel: string, handler: (payload: string) => void): () => void {
+    let set = this.channels.get(channel);
+    if (!set) {
+      this.channels.set(channel, (set = new Set()));
+      if (this.connected) void this.client?.query(`LISTEN ${channel}`).catch(() => undefined);
+    }
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  /** Called after every (re)connect: notifications sent while disconnected are gone. */
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
+  /** True while the LISTEN connection is up (others poll while it is not). */
+  get isListening(): boolean {
+    return this.connected;
   }
 
   /** Number of polls waiting in this process (tests and metrics). */
@@ -141,10 +169,12 @@ export class CommandNotifier implements BackgroundWorker {
       client.on('end', () => onLost());
       client.on('notification', (message) => {
         if (message.channel === COMMANDS_CHANNEL && message.payload) this.onNotification(message.payload);
+        else for (const handler of this.channels.get(message.channel) ?? []) handler(message.payload ?? '');
       });
       try {
         await client.connect();
         await client.query(`LISTEN ${COMMANDS_CHANNEL}`);
+        for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`);
         this.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
       } catch (error) {
         onLost(error as Error);
@@ -159,6 +189,7 @@ export class CommandNotifier implements BackgroundWorker {
       this.backoffMs = this.options.minBackoffMs ?? 100;
       // Anything queued while we were not listening went unannounced: everyone re-checks.
       this.wakeAll();
+      for (const handler of this.reconnectHandlers) handler();
     })());
   }
 

@@ -1,10 +1,10 @@
 // One payload schema per command type (§5). The API body is a discriminated union on `type`, so a
-// bad payload is a 422 naming the field (`body.payload.canId`). APPLY_CAN_CONFIG is created by the
-// server only (the CAN-config PUT): the API refuses it.
+// bad payload is a 422 naming the field (`body.payload.canId`). APPLY_CAN_CONFIG and FIRMWARE_UPDATE are
+// created by the server only (the CAN-config PUT, a firmware job): the API refuses them.
 import { z } from 'zod';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 
-export const COMMAND_TYPES = ['PING', 'GET_STATUS', 'REBOOT', 'SEND_FRAME', 'APPLY_CAN_CONFIG', 'START_CAPTURE', 'STOP_CAPTURE'] as const satisfies readonly CommandType[];
+export const COMMAND_TYPES = ['PING', 'GET_STATUS', 'REBOOT', 'SEND_FRAME', 'APPLY_CAN_CONFIG', 'START_CAPTURE', 'STOP_CAPTURE', 'FIRMWARE_UPDATE'] as const satisfies readonly CommandType[];
 
 const MAX_STANDARD_CAN_ID = 0x7ff; // 11-bit identifier
 const MAX_EXTENDED_CAN_ID = 0x1fffffff; // 29-bit identifier
@@ -55,6 +55,23 @@ const startCapturePayload = z.strictObject({
  */
 const applyCanConfigPayload = z.looseObject({ version: z.int().min(1) });
 
+/**
+ * Written by a firmware job (features/jobs): what to download (an agent route that serves it
+ * only while this command is DELIVERED to the agent), and what the bytes must hash and verify to.
+ */
+const firmwareUpdatePayload = z.strictObject({
+  imageId: z.uuid(),
+  version: z.string(),
+  chipFamily: z.string(),
+  boardRevision: z.string(),
+  size: z.int().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** base64 detached Ed25519 signature over the image, and the raw public key (base64) it verifies under. */
+  signature: z.string().nullable(),
+  publicKey: z.string().nullable(),
+  downloadPath: z.string(),
+});
+
 const payloadSchemas = {
   PING: pingPayload,
   GET_STATUS: empty,
@@ -63,6 +80,7 @@ const payloadSchemas = {
   APPLY_CAN_CONFIG: applyCanConfigPayload,
   START_CAPTURE: startCapturePayload,
   STOP_CAPTURE: empty,
+  FIRMWARE_UPDATE: firmwareUpdatePayload,
 } satisfies Record<CommandType, z.ZodType>;
 
 export const TTL_DEFAULT_SECONDS = 60;

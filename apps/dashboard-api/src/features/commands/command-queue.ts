@@ -8,6 +8,7 @@ import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
 export type { Command };
@@ -32,6 +33,8 @@ export interface EnqueueInput {
   /** Time to answer once DELIVERED before it TIMES OUT: default 30 s. */
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  /** The fleet job this command executes for, if any. */
+  jobId?: string;
   /** For the audit row. */
   context?: RequestContext;
   /** Most QUEUED commands the dongle may hold (quota); unset for commands the system makes. */
@@ -54,6 +57,7 @@ export interface CommandRow {
   timeout_seconds: number;
   delivered_at: Date | null;
   completed_at: Date | null;
+  job_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -76,6 +80,7 @@ export function commandFromRow(row: CommandRow): Command {
     timeoutSeconds: row.timeout_seconds,
     deliveredAt: row.delivered_at,
     completedAt: row.completed_at,
+    jobId: row.job_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -111,9 +116,9 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
 
   // expires_at from the database clock: the sweeper and the hand-out compare with now() there.
   const [row] = await tx.$queryRaw<CommandRow[]>`
-    INSERT INTO commands (dongle_id, organization_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
+    INSERT INTO commands (dongle_id, organization_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds, job_id)
     VALUES (${input.dongleId}::uuid, ${dongle.organization_id}::uuid, ${input.createdByUserId}::uuid, ${input.type}::command_type, ${JSON.stringify(payload)}::jsonb,
-            ${input.idempotencyKey ?? null}, now() + make_interval(secs => ${ttl}), ${timeout})
+            ${input.idempotencyKey ?? null}, now() + make_interval(secs => ${ttl}), ${timeout}, ${input.jobId ?? null}::uuid)
     RETURNING *`;
   const command = commandFromRow(row!);
 
@@ -122,9 +127,10 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     action: 'command.create',
     targetType: 'command',
     targetId: command.id,
-    details: { dongleId: command.dongleId, type: command.type, ttlSeconds: ttl },
+    details: { dongleId: command.dongleId, type: command.type, ttlSeconds: ttl, ...(input.jobId ? { jobId: input.jobId } : {}) },
     context: input.context,
   });
+  await recordEvent(tx, { organizationId: command.organizationId, type: 'command.created', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type } });
   // Only the agent that reports the dongle can claim it (agent-commands.service.ts), so only its
   // polls wake. No reporting agent: nobody to wake; the command waits for one or expires.
   if (dongle.last_seen_agent_id) await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${workFor(dongle.last_seen_agent_id)})`;

@@ -16,6 +16,7 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 const BATCH = 500;
@@ -24,13 +25,13 @@ const expireSql = (ids: string) => `
 UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'QUEUED' AND expires_at <= now()
-RETURNING id, dongle_id, type`;
+RETURNING id, dongle_id, type, organization_id`;
 
 const timeOutSql = (ids: string) => `
 UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-RETURNING id, dongle_id, type`;
+RETURNING id, dongle_id, type, organization_id`;
 
 /** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
 export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
@@ -45,18 +46,31 @@ export const TIME_OUT_SQL = timeOutSql(`SELECT id FROM commands
 const EXPIRE_ONE_SQL = expireSql('$1::uuid');
 const TIME_OUT_ONE_SQL = timeOutSql('$1::uuid');
 
+interface TransitionRow {
+  id: string;
+  dongle_id: string;
+  type: string;
+  organization_id: string;
+}
+
 /** The statements of one transaction, from Prisma (`tx`) or from pg (`client`). */
 type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
 
 async function transition(on: TransitionClient, sql: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
   const rows =
     'tx' in on
-      ? await on.tx.$queryRawUnsafe<{ id: string; dongle_id: string; type: string }[]>(sql, ...params)
-      : (await on.client.query<{ id: string; dongle_id: string; type: string }>(sql, params)).rows;
+      ? await on.tx.$queryRawUnsafe<TransitionRow[]>(sql, ...params)
+      : (await on.client.query<TransitionRow>(sql, params)).rows;
   const audit = 'tx' in on ? on.tx : auditClient(on.client);
+  const events = 'tx' in on ? on.tx : on.client;
   for (const row of rows) {
     await recordAudit(audit, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
     fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
+  }
+  // Events after the audit rows: the writer's per-organization lock is then held the shortest time.
+  for (const row of rows) {
+    const type = action === 'command.expire' ? 'command.expired' : 'command.timed_out';
+    await recordEvent(events, { organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } });
   }
   return rows.map((row) => row.id);
 }

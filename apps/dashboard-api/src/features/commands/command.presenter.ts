@@ -18,6 +18,8 @@ export const commandView = z.object({
   error: z.string().nullable(),
   createdByUserId: z.uuid().nullable(),
   agentId: z.uuid().nullable(),
+  /** The fleet job this command is an execution of, if any. */
+  jobId: z.uuid().nullable(),
   expiresAt: z.iso.datetime(),
   timeoutSeconds: z.int(),
   deliveredAt: z.iso.datetime().nullable(),
@@ -54,6 +56,7 @@ export function presentCommand(command: Command): z.infer<typeof commandView> {
     error: command.error,
     createdByUserId: command.createdByUserId,
     agentId: command.agentId,
+    jobId: command.jobId,
     expiresAt: command.expiresAt.toISOString(),
     timeoutSeconds: command.timeoutSeconds,
     deliveredAt: iso(command.deliveredAt),

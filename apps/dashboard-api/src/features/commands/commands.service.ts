@@ -12,6 +12,7 @@ import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
@@ -128,6 +129,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       const [updated] = await tx.$queryRaw<CommandRow[]>`
         UPDATE commands SET status = 'CANCELLED', completed_at = now(), updated_at = now()
          WHERE id = ${commandId}::uuid RETURNING *`;
+      await recordEvent(tx, { organizationId: row.organization_id, type: 'command.cancelled', subjectId: commandId, data: { dongleId: row.dongle_id, type: row.type } });
       await recordAudit(tx, { actor: { type: 'user', id: userId }, action: 'command.cancel', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id, type: row.type }, context });
       return { kind: 'cancelled' as const, command: commandFromRow(updated!) };
     });

@@ -10,12 +10,13 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
+import { recordEvent } from '../events/event-writer.ts';
 
 const BATCH = 200;
 
 const LAPSE_SQL = `
 WITH lapsed AS (
-  SELECT id, owner_user_id FROM dongles
+  SELECT id, owner_user_id, organization_id FROM dongles
    WHERE ownership_state = 'CLAIM_PENDING' AND state_changed_at <= now() - make_interval(secs => $1::float8)
    ORDER BY state_changed_at
    LIMIT ${BATCH}
@@ -24,14 +25,14 @@ UPDATE dongles d
    SET ownership_state = 'UNCLAIMED', owner_user_id = NULL, name = NULL, updated_at = now()
   FROM lapsed
  WHERE d.id = lapsed.id AND d.ownership_state = 'CLAIM_PENDING'
-RETURNING d.id::text AS id, d.device_id AS "deviceId", lapsed.owner_user_id::text AS "ownerUserId"`;
+RETURNING d.id::text AS id, d.device_id AS "deviceId", lapsed.owner_user_id::text AS "ownerUserId", lapsed.organization_id::text AS "organizationId"`;
 
 /** Lapses every claim pending longer than `timeoutMs`; returns how many. Exposed for tests. */
 export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise<number> {
   let total = 0;
   for (;;) {
     const lapsed = await db.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRawUnsafe<Array<{ id: string; deviceId: string; ownerUserId: string }>>(LAPSE_SQL, timeoutMs / 1000);
+      const rows = await tx.$queryRawUnsafe<Array<{ id: string; deviceId: string; ownerUserId: string; organizationId: string | null }>>(LAPSE_SQL, timeoutMs / 1000);
       if (rows.length === 0) return rows;
       await tx.dongleToken.deleteMany({ where: { dongleId: { in: rows.map((r) => r.id) } } });
       await cancelQueuedCommands(tx, rows.map((r) => r.id), { actor: { type: 'system' }, reason: 'claim_lapsed' });
@@ -43,6 +44,7 @@ export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise
           targetId: row.id,
           details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', timeoutSeconds: timeoutMs / 1000 },
         });
+        if (row.organizationId) await recordEvent(tx, { organizationId: row.organizationId, type: 'dongle.state_changed', subjectId: row.id, data: { deviceId: row.deviceId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', reason: 'claim_lapsed' } });
       }
       return rows;
     });

@@ -14,6 +14,7 @@
 // UPDATE … WHERE would lock every conflicting row, including the throttled and foreign ones).
 import type { Database } from '../../platform/database.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { COMMANDS_CHANNEL, workFor } from '../commands/command-queue.ts';
 
@@ -23,6 +24,8 @@ const HAND_OUT_WINDOW_SECONDS = 5 * 60;
 export interface ReportedDongle {
   deviceId: string;
   firmwareVersion: string | null;
+  chipFamily?: string | null;
+  boardRevision?: string | null;
 }
 
 export type OwnedState = 'CLAIM_PENDING' | 'CLAIMED_ACTIVE' | 'RELEASE_PENDING';
@@ -46,6 +49,8 @@ export async function recordDongleSightings(
   if (unique.length === 0) return { owned: [], ignored: 0 };
   const deviceIds = unique.map((d) => d.deviceId);
   const firmware = unique.map((d) => d.firmwareVersion);
+  const chips = unique.map((d) => d.chipFamily ?? null);
+  const boards = unique.map((d) => d.boardRevision ?? null);
 
   return prisma.$transaction(async (tx) => {
     // One statement: the quota is only counted when something unknown was reported (`room` has
@@ -53,15 +58,15 @@ export async function recordDongleSightings(
     // agent at once may each fill the room: the bound can be passed by one heartbeat (64).
     const [discovery] = await tx.$queryRaw<Array<{ unknown: number; ids: string[] | null; device_ids: string[] | null }>>`
       WITH fresh AS (
-        SELECT r.device_id, r.firmware_version
-          FROM unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version)
+        SELECT r.device_id, r.firmware_version, r.chip_family, r.board_revision
+          FROM unnest(${deviceIds}::text[], ${firmware}::text[], ${chips}::text[], ${boards}::text[]) AS r(device_id, firmware_version, chip_family, board_revision)
          WHERE NOT EXISTS (SELECT 1 FROM dongles d WHERE d.device_id = r.device_id)
       ), room AS (
         SELECT GREATEST(0, ${options.unclaimedLimit}::int - (SELECT count(*)::int FROM dongles WHERE last_seen_agent_id = ${agent.id}::uuid AND owner_user_id IS NULL)) AS n
          WHERE EXISTS (SELECT 1 FROM fresh)
       ), inserted AS (
-        INSERT INTO dongles (device_id, firmware_version, last_seen_at, last_seen_agent_id)
-        SELECT fresh.device_id, fresh.firmware_version, now(), ${agent.id}::uuid
+        INSERT INTO dongles (device_id, firmware_version, chip_family, board_revision, last_seen_at, last_seen_agent_id)
+        SELECT fresh.device_id, fresh.firmware_version, fresh.chip_family, fresh.board_revision, now(), ${agent.id}::uuid
           FROM fresh
          ORDER BY fresh.device_id
          LIMIT (SELECT n FROM room)
@@ -79,24 +84,29 @@ export async function recordDongleSightings(
     // this agent (it moved here, or its last report was outside the hand-out's 5 minutes).
     const [sighted] = await tx.$queryRaw<Array<{ reachable: boolean }>>`
       WITH due AS (
-        SELECT d.id, r.firmware_version,
+        SELECT d.id, r.firmware_version, r.chip_family, r.board_revision,
                (d.organization_id = ${agent.organizationId}::uuid AND d.ownership_state = 'CLAIMED_ACTIVE'
                 AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid OR d.last_seen_at IS NULL
                      OR d.last_seen_at <= now() - make_interval(secs => ${HAND_OUT_WINDOW_SECONDS}))) AS reachable
         FROM dongles d
-        JOIN unnest(${deviceIds}::text[], ${firmware}::text[]) AS r(device_id, firmware_version) ON r.device_id = d.device_id
+        JOIN unnest(${deviceIds}::text[], ${firmware}::text[], ${chips}::text[], ${boards}::text[]) AS r(device_id, firmware_version, chip_family, board_revision)
+          ON r.device_id = d.device_id
         WHERE (d.organization_id IS NULL OR d.organization_id = ${agent.organizationId}::uuid)
           AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid
                OR d.last_seen_at IS NULL
                OR d.last_seen_at < now() - make_interval(secs => ${options.throttleMs / 1000})
-               OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version))
+               OR (r.firmware_version IS NOT NULL AND d.firmware_version IS DISTINCT FROM r.firmware_version)
+               OR (r.chip_family IS NOT NULL AND d.chip_family IS DISTINCT FROM r.chip_family)
+               OR (r.board_revision IS NOT NULL AND d.board_revision IS DISTINCT FROM r.board_revision))
         ORDER BY d.device_id
         FOR UPDATE OF d
       ), updated AS (
         UPDATE dongles d SET
           last_seen_at = now(),
           last_seen_agent_id = ${agent.id}::uuid,
-          firmware_version = COALESCE(due.firmware_version, d.firmware_version)
+          firmware_version = COALESCE(due.firmware_version, d.firmware_version),
+          chip_family = COALESCE(due.chip_family, d.chip_family),
+          board_revision = COALESCE(due.board_revision, d.board_revision)
         FROM due
         WHERE d.id = due.id
         RETURNING due.reachable
@@ -116,6 +126,10 @@ export async function recordDongleSightings(
         details: { count: insertedIds.length, deviceIds: insertedDeviceIds, dongleIds: insertedIds, ignored },
         context: options.context,
       });
+    }
+    // A new dongle is news to the organization whose agent saw it first.
+    for (const [index, dongleId] of insertedIds.entries()) {
+      await recordEvent(tx, { organizationId: agent.organizationId, type: 'dongle.discovered', subjectId: dongleId, data: { deviceId: insertedDeviceIds[index], agentId: agent.id } });
     }
     // Only its organization's dongles: whether another organization owns one is not its business.
     const owned = await tx.dongle.findMany({

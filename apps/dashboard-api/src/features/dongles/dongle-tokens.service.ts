@@ -7,6 +7,7 @@
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { lockOrgDongle } from './dongle-lock.ts';
 import { assertTransition } from './dongle-state.ts';
@@ -71,6 +72,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
         if (!token) throw conflict('token_not_exchanged', 'The dongle has no token yet; exchange it first.');
         await tx.dongle.update({ where: { id: dongle.id }, data: { ownershipState: to } });
         await recordAudit(tx, { actor: { type: 'agent', id: agent.id }, action: 'dongle.token.ack', targetType: 'dongle', targetId: dongle.id, details: { deviceId, from: dongle.state, to }, context });
+        await recordEvent(tx, { organizationId: agent.organizationId, type: 'dongle.state_changed', subjectId: dongle.id, data: { deviceId, from: dongle.state, to } });
         return { deviceId, state: to };
       });
     },
@@ -90,6 +92,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
           details: { deviceId, from: dongle.state, to, previousOwnerUserId: dongle.ownerUserId, keyMaterialDestroyed: stripped.keyMaterialDestroyed, commandsCancelled: stripped.commandsCancelled },
           context,
         });
+        await recordEvent(tx, { organizationId: agent.organizationId, type: 'dongle.state_changed', subjectId: dongle.id, data: { deviceId, from: dongle.state, to } });
         return { deviceId, state: to };
       });
     },

@@ -7,6 +7,9 @@ export interface DongleRow {
   name: string | null;
   ownershipState: DongleView['state'];
   firmwareVersion: string | null;
+  chipFamily: string | null;
+  boardRevision: string | null;
+  tags: unknown;
   lastSeenAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -32,6 +35,9 @@ export function presentDongle(dongle: DongleRow, viewerOrgId: string): DongleVie
     name: dongle.name,
     state: dongle.ownershipState,
     firmwareVersion: dongle.firmwareVersion,
+    chipFamily: dongle.chipFamily,
+    boardRevision: dongle.boardRevision,
+    tags: (dongle.tags ?? {}) as Record<string, string>,
     lastSeenAt: dongle.lastSeenAt?.toISOString() ?? null,
     lastSeenAgentId: dongle.lastSeenAgent && dongle.lastSeenAgent.organizationId === viewerOrgId ? dongle.lastSeenAgent.id : null,
     groupId: dongle.membership?.groupId ?? null,

@@ -1,10 +1,10 @@
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { listQuery, pageOf } from '../../platform/pagination.ts';
+import { pageOf } from '../../platform/pagination.ts';
 import { requestContext } from '../audit/audit.writer.ts';
 import { currentAgent, currentUser } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import type { DongleTokensService } from './dongle-tokens.service.ts';
-import { claimBody, deviceIdParams, dongleAckView, dongleIdParams, dongleTokenView, dongleView, renameDongleBody } from './dongles.schemas.ts';
+import { claimBody, deviceIdParams, dongleListQuery, dongleAckView, dongleIdParams, dongleTokenView, dongleView, renameDongleBody } from './dongles.schemas.ts';
 import type { DonglesService } from './dongles.service.ts';
 
 const tags = ['dongles'];
@@ -15,7 +15,15 @@ export function mountDongleRoutes(api: ApiRouter, deps: { dongles: DonglesServic
 
   api.get(
     '/',
-    { summary: 'My dongles, newest first', tags, auth: 'session', permission: 'fleet.read', query: listQuery, responses: { 200: { description: 'A page of dongles', schema: pageOf(dongleView) } } },
+    {
+      summary: 'My dongles, newest first, optionally filtered by a tag selector',
+      description: 'selector: comma-separated terms that must all hold — `key=value`, `key!=value`, `key` (exists), `!key` (absent). A malformed selector is a 422 with one detail per bad term.',
+      tags,
+      auth: 'session',
+      permission: 'fleet.read',
+      query: dongleListQuery,
+      responses: { 200: { description: 'A page of dongles', schema: pageOf(dongleView) }, 422: { description: 'Malformed selector' } },
+    },
     async (_req, res) => {
       res.json(await dongles.list(currentScope(res), res.locals.query));
     },

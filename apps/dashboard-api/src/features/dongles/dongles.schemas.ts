@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { listQuery } from '../../platform/pagination.ts';
+import { selectorField } from '../tags/tag-selector.ts';
 import { deviceIdSchema } from './device-id.ts';
 
 export const OWNERSHIP_STATES = ['UNCLAIMED', 'CLAIM_PENDING', 'CLAIMED_ACTIVE', 'RELEASE_PENDING'] as const;
@@ -19,6 +21,9 @@ export const dongleView = z.object({
   name: z.string().nullable(),
   state: z.enum(OWNERSHIP_STATES),
   firmwareVersion: z.string().nullable(),
+  chipFamily: z.string().nullable(),
+  boardRevision: z.string().nullable(),
+  tags: z.record(z.string(), z.string()),
   lastSeenAt: z.iso.datetime().nullable(),
   /** The caller's agent that reported the dongle last; null when that was not one of theirs. */
   lastSeenAgentId: z.uuid().nullable(),
@@ -33,3 +38,7 @@ export type DongleView = z.infer<typeof dongleView>;
 
 export const dongleTokenView = z.object({ token: z.string() });
 export const dongleAckView = z.object({ deviceId: z.string(), state: z.enum(OWNERSHIP_STATES) });
+
+/** GET /api/dongles: the page, optionally filtered by a tag selector (doc/jobs.md#selectors). */
+export const dongleListQuery = listQuery.extend({ selector: selectorField.optional() });
+export type DongleListQuery = z.output<typeof dongleListQuery>;

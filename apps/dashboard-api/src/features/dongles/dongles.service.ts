@@ -6,6 +6,7 @@ import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { dissolveGroupOf } from '../groups/group-membership.ts';
@@ -13,7 +14,7 @@ import { lockDongle, lockOrgDongle, POSSESSION_WINDOW_SECONDS } from './dongle-l
 import { assertTransition } from './dongle-state.ts';
 import { listOrgDongles } from './dongle-list.query.ts';
 import { dongleViewInclude, presentDongle } from './dongles.presenter.ts';
-import type { DongleView } from './dongles.schemas.ts';
+import type { DongleListQuery, DongleView } from './dongles.schemas.ts';
 
 export type DonglesService = ReturnType<typeof createDonglesService>;
 
@@ -38,7 +39,7 @@ export function createDonglesService(deps: { db: Database }) {
   const { prisma } = deps.db;
 
   return {
-    async list(scope: OrgScope, query: ListQuery): Promise<Page<DongleView>> {
+    async list(scope: OrgScope, query: DongleListQuery): Promise<Page<DongleView>> {
       return listOrgDongles(deps.db.pool, scope.orgId, query);
     },
 
@@ -54,6 +55,7 @@ export function createDonglesService(deps: { db: Database }) {
         const before = await tx.dongle.findUniqueOrThrow({ where: { id }, select: { name: true } });
         await tx.dongle.update({ where: { id }, data: { name } });
         await recordAudit(tx, { actor: { type: 'user', id: scope.userId }, action: 'dongle.update', targetType: 'dongle', targetId: id, changes: changes(before, { name }), context });
+        if (before.name !== name) await recordEvent(tx, { organizationId: scope.orgId, type: 'dongle.renamed', subjectId: id, data: { from: before.name, to: name } });
       });
       return loadView(prisma, id, scope.orgId);
     },
@@ -78,6 +80,7 @@ export function createDonglesService(deps: { db: Database }) {
           RETURNING d.id::text AS id`;
         if (claimed) {
           await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'dongle.claim', targetType: 'dongle', targetId: claimed.id, details: { deviceId, to: 'CLAIM_PENDING' }, context });
+          await recordEvent(tx, { organizationId: scope.orgId, type: 'dongle.state_changed', subjectId: claimed.id, data: { deviceId, from: 'UNCLAIMED', to: 'CLAIM_PENDING' } });
           return claimed.id;
         }
         // Another organization's dongle is never recorded as reported by our agents
@@ -101,6 +104,8 @@ export function createDonglesService(deps: { db: Database }) {
         const groupId = await dissolveGroupOf(tx, id, { actor, reason: 'dongle_released', context });
         await tx.dongle.update({ where: { id }, data: { ownershipState: to } });
         await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId, commandsCancelled }, context });
+        if (groupId) await recordEvent(tx, { organizationId: scope.orgId, type: 'group.deleted', subjectId: groupId, data: { reason: 'dongle_released' } });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'dongle.state_changed', subjectId: id, data: { deviceId: dongle.deviceId, from: dongle.state, to } });
       });
       return loadView(prisma, id, scope.orgId);
     },
@@ -121,6 +126,8 @@ export function createDonglesService(deps: { db: Database }) {
           details: { deviceId: dongle.deviceId, from: dongle.state, to, previousOwnerUserId: dongle.ownerUserId, previousOrganizationId: dongle.organizationId, ...stripped },
           context,
         });
+        // The organization that lost it is told; the dongle now belongs to none.
+        if (dongle.organizationId) await recordEvent(tx, { organizationId: dongle.organizationId, type: 'dongle.state_changed', subjectId: id, data: { deviceId: dongle.deviceId, from: dongle.state, to, reason: 'force_released' } });
       });
       return loadView(prisma, id, '');
     },

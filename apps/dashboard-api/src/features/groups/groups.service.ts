@@ -7,6 +7,7 @@ import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { presentGroup } from './groups.presenter.ts';
@@ -71,6 +72,7 @@ export function createGroupsService(deps: { db: Database }) {
             details: { dongleAId: group.dongleAId, dongleBId: group.dongleBId, mode: group.mode },
             context,
           });
+          await recordEvent(tx, { organizationId: scope.orgId, type: 'group.created', subjectId: group.id, data: { dongleAId: group.dongleAId, dongleBId: group.dongleBId, mode: group.mode, name: group.name } });
           return presentGroup(group);
         });
       } catch (error) {
@@ -97,6 +99,7 @@ export function createGroupsService(deps: { db: Database }) {
         const data = { mode: input.mode, name: input.name };
         const after = await tx.dongleGroup.update({ where: { id }, data });
         await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'group.update', targetType: 'dongle_group', targetId: id, changes: changes(before, data), context });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'group.updated', subjectId: id, data: { mode: after.mode, name: after.name } });
         return presentGroup(after);
       });
     },
@@ -116,6 +119,7 @@ export function createGroupsService(deps: { db: Database }) {
           details: { reason: 'deleted', dongleAId: group.dongleAId, dongleBId: group.dongleBId },
           context,
         });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'group.deleted', subjectId: id, data: { reason: 'deleted' } });
       });
     },
   };

@@ -8,6 +8,7 @@ import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { invitationEmail } from '../email/templates.ts';
@@ -110,6 +111,7 @@ export function createInvitationsService(deps: { db: Database; config: Pick<Conf
         const audit = { actor: actorOf(user.id), organizationId: inv.organization_id, context };
         await recordAudit(tx, { ...audit, action: 'organization.invitation.accept', targetType: 'invitation', targetId: inv.id });
         await recordAudit(tx, { ...audit, action: 'organization.member.add', targetType: 'user', targetId: user.id, details: { role: inv.role, invitationId: inv.id } });
+        await recordEvent(tx, { organizationId: inv.organization_id, type: 'member.added', subjectId: user.id, data: { role: inv.role } });
         const org = await tx.organization.findUniqueOrThrow({ where: { id: inv.organization_id } });
         return { id: org.id, name: org.name, personal: false, role: inv.role, createdAt: org.createdAt.toISOString() };
       });

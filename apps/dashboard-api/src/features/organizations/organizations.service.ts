@@ -12,6 +12,7 @@ import type { OrgRole } from '../../generated/prisma/enums.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordEvent } from '../events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from './org-scope.ts';
 import type { MemberView, OrgView } from './organizations.schemas.ts';
@@ -108,6 +109,8 @@ export function createOrganizationsService(deps: { db: Database }) {
         await tx.membership.update({ where: { organizationId_userId: { organizationId: scope.orgId, userId: scope.userId } }, data: { role: 'admin' } });
         const audit = { actor: actorOf(scope.userId), targetType: 'organization', targetId: scope.orgId, context };
         await recordAudit(tx, { ...audit, action: 'organization.transfer', details: { fromUserId: scope.userId, toUserId, toPreviousRole: target.role } });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'member.role_changed', subjectId: toUserId, data: { from: target.role, to: 'owner' } });
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'member.role_changed', subjectId: scope.userId, data: { from: 'owner', to: 'admin' } });
       });
       return this.members(scope);
     },
@@ -130,6 +133,7 @@ export function createOrganizationsService(deps: { db: Database }) {
           include: { user: { select: { email: true } } },
         });
         await recordAudit(tx, { actor: actorOf(scope.userId), action: 'organization.member.role', targetType: 'user', targetId: userId, changes: changes({ role: target.role }, { role }), context });
+        if (target.role !== role) await recordEvent(tx, { organizationId: scope.orgId, type: 'member.role_changed', subjectId: userId, data: { from: target.role, to: role } });
         return { userId, email: updated.user.email, role, joinedAt: updated.createdAt.toISOString() };
       });
     },
@@ -154,6 +158,8 @@ export function createOrganizationsService(deps: { db: Database }) {
           details: { role: target.role, keysRevoked },
           context,
         });
+        // Also ends the removed member's open event streams on every instance (event-stream.ts).
+        await recordEvent(tx, { organizationId: scope.orgId, type: 'member.removed', subjectId: userId, data: { role: target.role, left: leaving } });
       });
     },
   };

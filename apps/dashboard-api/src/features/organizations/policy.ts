@@ -19,6 +19,8 @@ export const PERMISSIONS = {
   'agents.manage': 'admin',
   /** Invite, change roles of and remove members; manage other members' API keys; webhooks. */
   'members.manage': 'admin',
+  /** Register and revoke the Ed25519 keys firmware images are signed with (fleet jobs). */
+  'signing_keys.manage': 'admin',
   /** Read the organization's audit log. */
   'audit.read': 'admin',
   /** Rename or delete the organization, transfer ownership. */

@@ -1,0 +1,177 @@
+// Fleet jobs, the operator side: create (targets checked now, resolved when the job starts),
+// read with progress, list executions, pause, resume, cancel. Only the organization's jobs;
+// another organization's job is a 404. Every action is audited in its transaction; the scheduler
+// (job-scheduler.ts) does the rest.
+import type { Job } from '../../generated/prisma/client.ts';
+import type { Database } from '../../platform/database.ts';
+import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import type { OrgScope } from '../organizations/org-scope.ts';
+import { toStored } from '../can-config/can-config.service.ts';
+import { jobEvent } from './job-events.ts';
+import { countExecutions, stopJob, type JobSpec } from './job-scheduler.ts';
+import type { CreateJobBody, JobView } from './jobs.schemas.ts';
+
+const DAY_MS = 86_400_000;
+
+function present(job: Job, progress: JobView['progress']): JobView {
+  return {
+    id: job.id,
+    name: job.name,
+    status: job.status,
+    statusReason: job.statusReason,
+    operation: job.operation,
+    spec: publicSpec(job.spec as JobSpec),
+    firmwareImageId: job.firmwareImageId,
+    selector: job.selector,
+    rollout: job.rollout,
+    abortRules: job.abortRules,
+    executionTimeoutSeconds: job.executionTimeoutSeconds,
+    requireSigned: job.requireSigned,
+    currentStage: job.currentStage,
+    targetCount: job.targetCount,
+    progress,
+    startAt: job.startAt.toISOString(),
+    deadline: job.deadline.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    createdAt: job.createdAt.toISOString(),
+  };
+}
+
+/** The spec without the resolved selector terms (the selector text is shown instead). */
+function publicSpec(spec: JobSpec) {
+  const { selectorTerms: _terms, ...rest } = spec;
+  return rest;
+}
+
+export function createJobsService(deps: { db: Database }) {
+  const { prisma } = deps.db;
+
+  async function create(scope: OrgScope, body: CreateJobBody, context: RequestContext): Promise<JobView> {
+    const startAt = body.startAt ? new Date(body.startAt) : new Date();
+    const deadline = body.deadline ? new Date(body.deadline) : new Date(startAt.getTime() + DAY_MS);
+    if (deadline <= startAt || deadline.getTime() - startAt.getTime() > 30 * DAY_MS) {
+      throw unprocessable('The request is not valid.', [{ path: 'body.deadline', message: 'deadline must be after startAt and at most 30 days after it.' }]);
+    }
+    const spec: JobSpec = {};
+    const op = body.operation;
+    if (op.type === 'COMMAND') spec.command = { type: op.command.type, payload: op.command.payload };
+    if (op.type === 'CAN_CONFIG') spec.config = toStored(op.config);
+    if ('dongleIds' in body.targets) spec.dongleIds = [...new Set(body.targets.dongleIds)];
+    else spec.selectorTerms = body.targets.selector.terms;
+
+    const job = await prisma.$transaction(async (tx) => {
+      if (spec.dongleIds) {
+        const owned = await tx.dongle.count({ where: { id: { in: spec.dongleIds }, organizationId: scope.orgId } });
+        if (owned !== spec.dongleIds.length) throw notFound('Dongle');
+      }
+      if (op.type === 'FIRMWARE_UPDATE') {
+        const image = await tx.firmwareImage.findFirst({ where: { id: op.imageId, organizationId: scope.orgId }, select: { signature: true } });
+        if (!image) throw notFound('Firmware image');
+        if (body.requireSigned && !image.signature) throw new AppError(422, 'image_not_signed', 'This job requires a signed image; upload one with a signature.');
+      }
+      const created = await tx.job.create({
+        data: {
+          organizationId: scope.orgId,
+          createdByUserId: scope.userId,
+          name: body.name ?? null,
+          operation: op.type,
+          spec: spec as object,
+          firmwareImageId: op.type === 'FIRMWARE_UPDATE' ? op.imageId : null,
+          selector: 'selector' in body.targets ? body.targets.selector.text : null,
+          rollout: body.rollout,
+          abortRules: body.abortRules,
+          executionTimeoutSeconds: body.executionTimeoutSeconds,
+          requireSigned: body.requireSigned,
+          startAt,
+          deadline,
+        },
+      });
+      await recordAudit(tx, {
+        actor: { type: 'user', id: scope.userId },
+        action: 'job.create',
+        targetType: 'job',
+        targetId: created.id,
+        details: { operation: op.type, commandType: spec.command?.type ?? null, firmwareImageId: created.firmwareImageId, selector: created.selector, explicitTargets: spec.dongleIds?.length ?? null, rollout: body.rollout, abortRules: body.abortRules },
+        context,
+      });
+      await jobEvent(tx, { id: created.id, organization_id: created.organizationId }, 'job.created', { operation: op.type, name: created.name, selector: created.selector });
+      return created;
+    });
+    return present(job, await progressOf(job.id));
+  }
+
+  async function progressOf(jobId: string) {
+    return prisma.$transaction((tx) => countExecutions(tx, jobId));
+  }
+
+  async function own(scope: OrgScope, id: string): Promise<Job> {
+    const job = await prisma.job.findFirst({ where: { id, organizationId: scope.orgId } });
+    if (!job) throw notFound('Job');
+    return job;
+  }
+
+  async function get(scope: OrgScope, id: string): Promise<JobView> {
+    const job = await own(scope, id);
+    return present(job, await progressOf(id));
+  }
+
+  async function list(scope: OrgScope): Promise<JobView[]> {
+    const jobs = await prisma.job.findMany({ where: { organizationId: scope.orgId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
+    return Promise.all(jobs.map(async (job) => present(job, await progressOf(job.id))));
+  }
+
+  async function executions(scope: OrgScope, id: string, query: { status?: string; limit: number; after: number }) {
+    await own(scope, id);
+    const rows = await prisma.jobExecution.findMany({
+      where: { jobId: id, seq: { gt: query.after }, ...(query.status ? { status: query.status as never } : {}) },
+      orderBy: { seq: 'asc' },
+      take: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    return {
+      items: page.map((e) => ({ dongleId: e.dongleId, seq: e.seq, status: e.status, reason: e.reason, commandId: e.commandId, dispatchedAt: e.dispatchedAt?.toISOString() ?? null, finishedAt: e.finishedAt?.toISOString() ?? null })),
+      nextAfter: rows.length > query.limit ? page.at(-1)!.seq : null,
+    };
+  }
+
+  /** Locks the organization's job (waits for a scheduler tick holding it) and applies `action`. */
+  async function act(scope: OrgScope, id: string, context: RequestContext, action: 'pause' | 'resume' | 'cancel'): Promise<JobView> {
+    await prisma.$transaction(async (tx) => {
+      const [job] = await tx.$queryRaw<{ status: Job['status']; started_at: Date | null; organization_id: string }[]>`
+        SELECT status::text AS status, started_at, organization_id::text AS organization_id FROM jobs WHERE id = ${id}::uuid AND organization_id = ${scope.orgId}::uuid FOR UPDATE`;
+      if (!job) throw notFound('Job');
+      const actor = { type: 'user', id: scope.userId } as const;
+      const refuse = () => conflict('invalid_job_state', `A ${job.status} job cannot be ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}.`);
+      if (action === 'cancel') {
+        if (!['SCHEDULED', 'IN_PROGRESS', 'PAUSED'].includes(job.status)) throw refuse();
+        await stopJob(tx, { id, organization_id: job.organization_id }, 'CANCELLED', 'cancelled by a member', actor);
+        return;
+      }
+      if (action === 'pause' && !['SCHEDULED', 'IN_PROGRESS'].includes(job.status)) throw refuse();
+      if (action === 'resume' && job.status !== 'PAUSED') throw refuse();
+      const to = action === 'pause' ? 'PAUSED' : job.started_at ? 'IN_PROGRESS' : 'SCHEDULED';
+      // A resumed job earns hand-out credit from now, not for the time it was paused.
+      await tx.$executeRaw`
+        UPDATE jobs SET status = ${to}::job_status, status_reason = ${action === 'pause' ? 'paused by a member' : null},
+               last_dispatch_at = CASE WHEN ${action === 'resume'} THEN now() ELSE last_dispatch_at END, updated_at = now()
+         WHERE id = ${id}::uuid`;
+      await recordAudit(tx, { actor, action: `job.${action}`, targetType: 'job', targetId: id, details: { from: job.status, to }, context });
+      await jobEvent(tx, { id, organization_id: job.organization_id }, action === 'pause' ? 'job.paused' : 'job.resumed', { from: job.status, to });
+    }, { timeout: 60_000, maxWait: 10_000 });
+    return get(scope, id);
+  }
+
+  return {
+    create,
+    get,
+    list,
+    executions,
+    pause: (scope: OrgScope, id: string, context: RequestContext) => act(scope, id, context, 'pause'),
+    resume: (scope: OrgScope, id: string, context: RequestContext) => act(scope, id, context, 'resume'),
+    cancel: (scope: OrgScope, id: string, context: RequestContext) => act(scope, id, context, 'cancel'),
+  };
+}
+
+export type JobsService = ReturnType<typeof createJobsService>;
