@@ -129,7 +129,9 @@ export function reachableCluster(account: ServerAccount | undefined, requested: 
   const clusters = path.join(ensureStagingRoot(stagingRoot), 'clusters');
   mkdirSync(clusters, { recursive: true, mode: 0o755 });
   chmodSync(clusters, 0o755);
-  const dir = path.join(clusters, `${path.basename(path.dirname(requested))}-${randomBytes(6).toString('hex')}`);
+  // Named after the project directory (…/<project>/.data/postgres), unique per cluster.
+  const project = path.basename(path.dirname(path.dirname(requested))).replace(/^\.+/, '') || 'cluster';
+  const dir = path.join(clusters, `${project}-${randomBytes(6).toString('hex')}`);
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, account.uid, account.gid);
   symlinkSync(dir, requested);
