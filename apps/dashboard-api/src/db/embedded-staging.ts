@@ -114,7 +114,8 @@ export interface ClusterPlace {
 export function reachableCluster(account: ServerAccount | undefined, requested: string, stagingRoot = DEFAULT_STAGING_ROOT): ClusterPlace {
   mkdirSync(path.dirname(requested), { recursive: true });
   const isLink = lstatSync(requested, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
-  if (isLink) {
+  if (isLink && !existsSync(requested)) rmSync(requested); // its staged cluster was removed: start afresh
+  else if (isLink) {
     const dir = realpathSync(requested);
     return dir.startsWith(`${stagingRoot}/`) ? { dir, staged: dir } : { dir };
   }
