@@ -2,7 +2,8 @@
 // migrations → first admin → listen. SIGTERM/SIGINT drain and stop in order.
 import { loadConfig, ConfigError } from './config.ts';
 import { loadOrCreateDevSecret } from './db/dev-secrets.ts';
-import { applyMigrations, migrationStatus } from './db/migrator.ts';
+import { applyMigrationsInChildProcess } from './db/migrate-child.ts';
+import { migrationStatus } from './db/migrator.ts';
 import { provisionDatabase } from './db/provision.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { announceOneTimePassword, ensureAdmin } from './features/users/admin-bootstrap.ts';
@@ -27,7 +28,8 @@ async function main() {
   if (config.migrateOnStart) {
     const status = await migrationStatus(database.url);
     if (status.pending.length > 0 || status.failed.length > 0) {
-      const applied = await applyMigrations(database.url, { log: (line) => logger.info(line) });
+      // In a child process: the schema engine's memory goes away with it (issue 11).
+      const applied = await applyMigrationsInChildProcess(database.url, (line) => logger.info(line));
       logger.info({ applied }, 'migrations applied');
     }
   }

