@@ -15,6 +15,7 @@ import { mountAgentApiRoutes, mountAgentRoutes } from './features/agents/agents.
 import { createAgentsService } from './features/agents/agents.service.ts';
 import { mountCanConfigRoutes } from './features/can-config/can-config.routes.ts';
 import { createCanConfigService } from './features/can-config/can-config.service.ts';
+import { mountDiscoveredRoutes } from './features/dongles/discovered.ts';
 import { createClaimLapseWorker } from './features/dongles/claim-lapse.ts';
 import { createDongleTokensService } from './features/dongles/dongle-tokens.service.ts';
 import { mountDongleAdminRoutes, mountDongleAgentRoutes, mountDongleRoutes } from './features/dongles/dongles.routes.ts';
@@ -36,6 +37,7 @@ import { OpenApiRegistry } from './platform/http/openapi.ts';
 import { requestId } from './platform/http/request-id.ts';
 import { requestLog } from './platform/http/request-log.ts';
 import { corsForOrigins, securityHeaders } from './platform/http/security-headers.ts';
+import { mountWebApp } from './platform/http/web-app.ts';
 import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
@@ -52,6 +54,8 @@ export interface AppDeps {
   readiness?: Readiness;
   lifecycle?: Lifecycle;
   migrationsDir?: string;
+  /** The built dashboard to serve at `/` (default apps/dashboard-web/dist; false: none). */
+  webDist?: string | false;
 }
 
 export interface App {
@@ -110,6 +114,7 @@ export function createApp(deps: AppDeps): App {
   lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
   mountAgentRoutes(mount('/agents'), { agents });
   mountAgentApiRoutes(mount('/agent'), { agents, db, config });
+  mountDiscoveredRoutes(mount('/dongles'), { db });
   mountDongleRoutes(mount('/dongles'), { dongles });
   mountCanConfigRoutes(mount('/dongles'), { canConfig: createCanConfigService({ db }) });
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
@@ -118,6 +123,7 @@ export function createApp(deps: AppDeps): App {
   setupCommands({ config, db, logger, lifecycle, mount });
 
   app.use('/api', api);
+  if (deps.webDist !== false) mountWebApp(app, deps.webDist);
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return { express: app, openapi, readiness, metrics, lifecycle };
