@@ -7,9 +7,10 @@ COPY scripts ./scripts
 COPY prisma ./prisma
 COPY apps/dashboard-api/package.json apps/dashboard-api/
 COPY apps/agent-sim/package.json apps/agent-sim/
+COPY apps/dashboard-web/package.json apps/dashboard-web/
 RUN npm ci --no-audit --no-fund
 COPY apps ./apps
-RUN npm run prisma:generate
+RUN npm run prisma:generate && npm run build:web
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
