@@ -32,5 +32,7 @@ if (!force && existsSync(distIndex) && statSync(distIndex).mtimeMs >= Math.max(.
   console.log('dashboard-web: dist/ is up to date.');
   process.exit(0);
 }
-const result = spawnSync('npm', ['run', 'build', '-w', 'apps/dashboard-web'], { cwd: root, stdio: 'inherit' });
+// NODE_ENV=production whatever the caller's (vitest sets 'test'): Vite would otherwise bundle
+// React's development build.
+const result = spawnSync('npm', ['run', 'build', '-w', 'apps/dashboard-web'], { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
 process.exit(result.status ?? 1);

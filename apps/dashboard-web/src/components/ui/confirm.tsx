@@ -11,11 +11,12 @@ export function ConfirmButton(props: { label: string; title: string; children: R
         {props.label}
       </Button>
       <dialog ref={dialog} className="dialog" aria-label={props.title}>
-        <form method="dialog">
+        {/* No <form method="dialog">: the button may itself sit inside a form. */}
+        <div>
           <h2>{props.title}</h2>
           <div>{props.children}</div>
           <div className="actions">
-            <Button value="cancel" type="submit" autoFocus>
+            <Button autoFocus onClick={() => dialog.current?.close()}>
               Cancel
             </Button>
             <Button
@@ -28,7 +29,7 @@ export function ConfirmButton(props: { label: string; title: string; children: R
               {props.confirmLabel}
             </Button>
           </div>
-        </form>
+        </div>
       </dialog>
     </>
   );

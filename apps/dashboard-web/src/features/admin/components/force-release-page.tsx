@@ -16,12 +16,12 @@ export function ForceReleasePage() {
       <h1>Force-release a dongle</h1>
       <div className="card">
         <p>For a dongle whose owner or agent is gone. It becomes unclaimed at once; its token, group membership and CAN configuration are destroyed. The dongle id is in the audit log (target id of its events).</p>
-        <form onSubmit={(e) => e.preventDefault()}>
+        <div>
           <Field label="Dongle id (uuid)" value={id} onChange={(e) => setId(e.target.value.trim())} className="mono" error={fields['params.id'] ?? fields.id} />
           <ConfirmButton label="Force-release…" title="Force-release this dongle?" confirmLabel="Force-release" busy={release.isPending} disabled={!id} onConfirm={() => release.mutate(id)}>
             <p>This cannot be undone. The owner loses the dongle and its configuration.</p>
           </ConfirmButton>
-        </form>
+        </div>
         <ErrorMessage error={release.error} />
         {release.isSuccess && <Notice>{`Dongle ${release.data.deviceId} is now unclaimed.`}</Notice>}
       </div>
