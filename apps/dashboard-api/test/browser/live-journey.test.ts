@@ -51,6 +51,25 @@ describe.skipIf(!chromiumPath)('live updates in the browser', () => {
     await phone.page.getByTestId('command-history').locator('tr[data-status="SUCCEEDED"]', { hasText: 'from the desk' }).waitFor();
     expect(await phone.page.getByTestId('live-indicator').textContent()).toContain('Live (polling)');
 
+    // REBOOT asks first: Cancel sends nothing, confirming queues it.
+    await desk.page.getByLabel('Command', { exact: true }).selectOption('REBOOT');
+    await desk.page.getByRole('button', { name: 'Reboot…' }).click();
+    await desk.page.getByRole('dialog', { name: 'Reboot this dongle?' }).getByRole('button', { name: 'Cancel' }).click();
+    expect(await app.db.prisma.command.count({ where: { dongleId: dongle.id, type: 'REBOOT' } })).toBe(0);
+    await desk.page.getByRole('button', { name: 'Reboot…' }).click();
+    await desk.page.getByRole('dialog', { name: 'Reboot this dongle?' }).getByRole('button', { name: 'Reboot now' }).click();
+    await phone.page.getByTestId('command-history').locator('tr', { hasText: 'REBOOT' }).waitFor();
+
+    // SEND_FRAME: a malformed id is refused in the form, before any request.
+    await desk.page.getByLabel('Command', { exact: true }).selectOption('SEND_FRAME');
+    await desk.page.getByLabel('CAN id (hex)').fill('FFFF');
+    await desk.page.getByLabel('Data (hex bytes)').fill('01 02 03');
+    await desk.page.getByRole('button', { name: 'Send frame' }).click();
+    await desk.page.getByText(/at most 7FF for a standard/).waitFor();
+    await desk.page.getByLabel('Extended id (29-bit)').check();
+    await desk.page.getByRole('button', { name: 'Send frame' }).click();
+    await phone.page.getByTestId('command-history').locator('tr[data-status="SUCCEEDED"]', { hasText: 'SEND_FRAME' }).waitFor();
+
     // The phone layout: nothing wider than the screen; tables scroll inside their own region.
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);

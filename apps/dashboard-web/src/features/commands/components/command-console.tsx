@@ -8,6 +8,13 @@ import { ApiError, type NewCommand } from '../../../lib/api.ts';
 import { useSendCommand } from '../api.ts';
 
 type ConsoleType = 'PING' | 'GET_STATUS' | 'SEND_FRAME' | 'START_CAPTURE' | 'STOP_CAPTURE' | 'REBOOT';
+const submitLabels: Record<Exclude<ConsoleType, 'REBOOT'>, string> = {
+  PING: 'Send ping',
+  GET_STATUS: 'Ask for status',
+  SEND_FRAME: 'Send frame',
+  START_CAPTURE: 'Start capture',
+  STOP_CAPTURE: 'Stop capture',
+};
 const typeLabels: Record<ConsoleType, string> = {
   PING: 'Ping',
   GET_STATUS: 'Get status',
@@ -104,7 +111,7 @@ export function CommandConsole({ dongleId, active }: { dongleId: string; active:
           </ConfirmButton>
         ) : (
           <Button type="submit" variant="primary" busy={send.isPending} disabled={!active}>
-            Send {typeLabels[type].toLowerCase()}
+            {submitLabels[type]}
           </Button>
         )}
       </form>
