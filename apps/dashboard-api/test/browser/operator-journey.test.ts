@@ -81,6 +81,10 @@ describe.skipIf(!chromiumPath)('operator journey in the browser', () => {
     expect(await page.getByTestId('fleet-table').locator('tbody tr').count()).toBe(2);
     await page.getByRole('row', { name: new RegExp(first!) }).getByRole('link').click();
     const dongleUrl = page.url();
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('Name (empty clears it)').fill('Bench left');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: /Bench left/ }).waitFor();
 
     // CAN configuration: an impossible sample point comes back as the server's 422 on its field;
     // a good one is saved, queued and applied by the agent.
@@ -112,6 +116,9 @@ describe.skipIf(!chromiumPath)('operator journey in the browser', () => {
     await page.getByRole('button', { name: 'Create group' }).click();
     await page.getByRole('heading', { name: /Test bench pair/ }).waitFor();
     await checkPage(watched, 'groups', 'groups');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
+    await page.getByRole('row', { name: /Bench left.*Test bench pair/ }).waitFor();
+    await checkPage(watched, 'fleet', 'fleet');
 
     // Release the first dongle: it leaves its group, and once the agent confirms the wipe it is
     // no longer ours (gone from the fleet, offered again on the claim page).
@@ -124,7 +131,7 @@ describe.skipIf(!chromiumPath)('operator journey in the browser', () => {
     await page.getByText('No group yet.').waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
     await page.getByTestId('fleet-table').waitFor();
-    await checkPage(watched, 'fleet', 'fleet');
+    await checkPage(watched, 'fleet after the release');
 
     expect(watched.problems, 'no page errors, no CSP violations').toEqual([]);
     await watched.context.close();
