@@ -58,12 +58,13 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
  */
 export async function expectAccessible(page: Page, label: string): Promise<void> {
   await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+  // A string, not a function: it runs in the page (DOM types), this package compiles for Node.
+  const violations = await page.evaluate<string[]>(`
+    axe.run(document, { resultTypes: ['violations'] }).then((result) =>
+      result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))
+  `);
   expect(violations, `axe on ${label}`).toEqual([]);
 }
 
@@ -74,7 +75,7 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
 const shotsDir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(repoRoot, 'doc/screenshots') : path.join(os.tmpdir(), 'fleet-dashboard-screenshots');
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(shotsDir, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: false });
 }
 

@@ -10,6 +10,9 @@ import { activeDongle, createOperator, startFleetApp } from '../support/fleet.ts
 import type { TestApp } from '../support/test-app.ts';
 import { checkPage, chromiumPath, ensureWebBuild, launchBrowser, logInWithKeyboard, openPage, PHONE } from './browser.ts';
 
+// How much wider than the screen the page is (evaluated in the page).
+const PAGE_OVERFLOW = 'document.documentElement.scrollWidth - window.innerWidth';
+
 let app: TestApp;
 let browser: Browser;
 let sim: AgentSimulator | undefined;
@@ -71,12 +74,12 @@ describe.skipIf(!chromiumPath)('live updates in the browser', () => {
     await phone.page.getByTestId('command-history').locator('tr[data-status="SUCCEEDED"]', { hasText: 'SEND_FRAME' }).waitFor();
 
     // The phone layout: nothing wider than the screen; tables scroll inside their own region.
-    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await phone.page.evaluate<number>(PAGE_OVERFLOW);
     expect(overflow).toBeLessThanOrEqual(0);
     await checkPage(phone, 'dongle detail (phone)', 'phone-dongle');
     await phone.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
     await phone.page.getByTestId('fleet-table').waitFor();
-    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    expect(await phone.page.evaluate<number>(PAGE_OVERFLOW)).toBeLessThanOrEqual(0);
     await checkPage(phone, 'fleet (phone)', 'phone-fleet');
 
     // The API unreachable: the indicator says so, and recovers by itself.
