@@ -2,23 +2,20 @@
 // here). They run against the real server (startTestApp: port 0, the test database) serving the
 // real production build of apps/dashboard-web. Without Chromium they are skipped; the global
 // setup prints the one line that says so.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { repoRoot } from '../../src/db/paths.ts';
-
 import { chromiumPath } from './chromium.ts';
 
 export { chromiumPath };
 
-/** The production build the server serves; built here when missing or stale (seconds). */
+/** The production build the server serves (the global setup builds it once per run). */
 export function ensureWebBuild(): void {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build-web.mjs')], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`building apps/dashboard-web failed:\n${result.stdout}\n${result.stderr}`);
+  if (!existsSync(path.join(repoRoot, 'apps/dashboard-web/dist/index.html'))) throw new Error('apps/dashboard-web/dist is missing: run `npm run build:web`.');
 }
 
 export async function launchBrowser(): Promise<Browser> {

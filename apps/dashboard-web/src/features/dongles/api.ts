@@ -30,11 +30,11 @@ export function useClaim() {
   });
 }
 
-export function useDongleAction<T>(id: string, action: (arg: T) => Promise<unknown>) {
+/** A change to a dongle: afterwards every ['dongles', …] query (list, detail, config, commands) and the groups refetch. */
+export function useDongleAction<T>(action: (arg: T) => Promise<unknown>) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: action,
     onSettled: () => Promise.all([client.invalidateQueries({ queryKey: queryKeys.dongles }), client.invalidateQueries({ queryKey: queryKeys.groups })]),
-    meta: { id },
   });
 }

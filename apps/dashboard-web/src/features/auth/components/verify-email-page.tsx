@@ -1,7 +1,7 @@
 // The link in the verification email (templates.ts: /verify-email?token=…) opens this page,
 // which redeems the token once.
 import { useMutation } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorMessage, Loading, Notice } from '../../../components/ui/feedback.tsx';
 import { api } from '../../../lib/api.ts';
@@ -11,9 +11,14 @@ export function VerifyEmailPage() {
   const token = params.get('token');
   const verify = useMutation({ mutationFn: (t: string) => api.verifyEmail(t) });
   const { mutate } = verify;
+  // A token is single use: redeem it once, even when React runs effects twice (StrictMode in dev).
+  const redeemed = useRef<string | null>(null);
 
   useEffect(() => {
-    if (token) mutate(token);
+    if (token && redeemed.current !== token) {
+      redeemed.current = token;
+      mutate(token);
+    }
   }, [token, mutate]);
 
   return (

@@ -19,7 +19,7 @@ import { ConfigVersions, stateTone } from './fleet-page.tsx';
 
 function Rename({ dongle }: { dongle: Dongle }) {
   const [open, setOpen] = useState(false);
-  const rename = useDongleAction(dongle.id, (name: string | null) => api.renameDongle(dongle.id, name));
+  const rename = useDongleAction((name: string | null) => api.renameDongle(dongle.id, name));
   const fields = rename.error instanceof ApiError ? rename.error.fieldErrors() : {};
   if (!open) return <Button onClick={() => setOpen(true)}>Rename</Button>;
   return (
@@ -45,7 +45,7 @@ export function DonglePage() {
   const agents = useAgents();
   const groups = useGroups();
   const navigate = useNavigate();
-  const release = useDongleAction(id, () => api.releaseDongle(id));
+  const release = useDongleAction(() => api.releaseDongle(id));
 
   if (dongle.isPending) return <Loading label="Loading the dongle…" />;
   if (!dongle.data) {
