@@ -1,5 +1,5 @@
-import { Suspense } from 'react';
-import { NavLink, Outlet, useNavigate } from 'react-router';
+import { Suspense, useEffect, useRef } from 'react';
+import { NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { Button } from '../components/ui/button.tsx';
 import { Loading } from '../components/ui/feedback.tsx';
 import { useSession, useSetSession } from '../features/auth/api.ts';
@@ -23,6 +23,18 @@ export function AppLayout() {
   const setSession = useSetSession();
   const navigate = useNavigate();
   const admin = session?.user.role === 'admin';
+  // After a client-side navigation, keyboard and screen-reader users start at the new content,
+  // not at the link they left behind in the top bar.
+  const main = useRef<HTMLElement>(null);
+  const { pathname } = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: false });
+  }, [pathname]);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -59,7 +71,7 @@ export function AppLayout() {
           </Button>
         </div>
       </header>
-      <main id="main" className="page" tabIndex={-1}>
+      <main id="main" className="page" tabIndex={-1} ref={main}>
         <Suspense fallback={<Loading />}>
           <Outlet />
         </Suspense>
