@@ -1,104 +1,67 @@
-// A thin, typed HTTP client of the agent API (spec §4, "Agent"). It is what a real desktop
-// agent would do: bearer token, JSON in and out, errors in the §3 shape.
+// The agent side of the API (spec §4, "Agent"), on the typed client generated from the server's
+// OpenAPI document (@fleet/api-client). What a real desktop agent does: bearer token, JSON in
+// and out, errors in the §3 shape. Every call's path, body and answer is checked against the
+// contract at compile time, so this simulator proves the agent API by its own contract.
+import { ApiError, createApiClient, unwrap, type ApiClient, type paths } from '@fleet/api-client';
 
-export interface EnrollInfo {
-  name: string;
-  hostname: string;
-  os: string;
-  version: string;
-}
+export { ApiError };
 
-export interface HeartbeatDongle {
-  deviceId: string;
-  firmwareVersion?: string;
-}
+type Json<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
+type AgentPaths = paths;
 
-export interface HeartbeatAnswer {
-  pollIntervalSeconds: number;
-  dongles: { deviceId: string; state: 'CLAIM_PENDING' | 'CLAIMED_ACTIVE' | 'RELEASE_PENDING' }[];
-}
-
-export interface AgentCommand {
-  id: string;
-  dongleId: string;
-  deviceId: string;
-  type: 'PING' | 'GET_STATUS' | 'REBOOT' | 'SEND_FRAME' | 'APPLY_CAN_CONFIG' | 'START_CAPTURE' | 'STOP_CAPTURE';
-  payload: Record<string, unknown>;
-  deliveredAt: string;
-  resultDeadline: string;
-}
-
-export interface CommandResult {
-  status: 'SUCCEEDED' | 'FAILED';
-  result?: unknown;
-  error?: string;
-}
-
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${status} ${code}: ${message}`);
-  }
-}
+export type EnrollInfo = Omit<NonNullable<AgentPaths['/api/agent/enroll']['post']['requestBody']>['content']['application/json'], 'code'>;
+export type HeartbeatDongle = NonNullable<AgentPaths['/api/agent/heartbeat']['post']['requestBody']>['content']['application/json']['dongles'][number];
+export type HeartbeatAnswer = Json<AgentPaths['/api/agent/heartbeat']['post']['responses'][200]>;
+export type AgentCommand = Json<AgentPaths['/api/agent/commands']['get']['responses'][200]>['commands'][number];
+export type CommandResult = NonNullable<AgentPaths['/api/agent/commands/{id}/result']['post']['requestBody']>['content']['application/json'];
 
 export class AgentClient {
+  private readonly api: ApiClient;
+
   constructor(
     readonly baseUrl: string,
     public token?: string,
-  ) {}
+  ) {
+    this.api = createApiClient(baseUrl, { token: () => this.token });
+  }
 
   /** Redeems a one-time enrollment code; keeps the bearer token for the calls that follow. */
   async enroll(code: string, info: EnrollInfo): Promise<{ agentId: string; token: string }> {
-    const enrolled = await this.request<{ agentId: string; token: string }>('POST', '/api/agent/enroll', { code, ...info }, { auth: false });
+    const enrolled = await unwrap(this.api.POST('/api/agent/enroll', { body: { code, ...info } }));
     this.token = enrolled.token;
     return enrolled;
   }
 
   heartbeat(version: string, dongles: HeartbeatDongle[]): Promise<HeartbeatAnswer> {
-    return this.request('POST', '/api/agent/heartbeat', { version, dongles });
+    return unwrap(this.api.POST('/api/agent/heartbeat', { body: { version, dongles }, ...this.authenticated() }));
   }
 
   /** Long-poll: resolves with the commands now DELIVERED to this agent (possibly none). */
   async poll(waitSeconds: number, signal?: AbortSignal): Promise<AgentCommand[]> {
-    const answer = await this.request<{ commands: AgentCommand[] }>('GET', `/api/agent/commands?wait=${waitSeconds}`, undefined, { signal });
+    const answer = await unwrap(this.api.GET('/api/agent/commands', { params: { query: { wait: waitSeconds } }, ...this.authenticated(), ...(signal ? { signal } : {}) }));
     return answer.commands;
   }
 
   postResult(commandId: string, result: CommandResult): Promise<unknown> {
-    return this.request('POST', `/api/agent/commands/${commandId}/result`, result);
+    return unwrap(this.api.POST('/api/agent/commands/{id}/result', { params: { path: { id: commandId } }, body: result, ...this.authenticated() }));
   }
 
   /** The token exchange: the dongle's secret, which the agent writes into the dongle. */
   exchangeDongleToken(deviceId: string): Promise<{ token: string }> {
-    return this.request('POST', `/api/agent/dongles/${deviceId}/token`, {});
+    return unwrap(this.api.POST('/api/agent/dongles/{deviceId}/token', { params: { path: { deviceId } }, ...this.authenticated() }));
   }
 
   ackDongleToken(deviceId: string): Promise<{ deviceId: string; state: string }> {
-    return this.request('POST', `/api/agent/dongles/${deviceId}/token/ack`, {});
+    return unwrap(this.api.POST('/api/agent/dongles/{deviceId}/token/ack', { params: { path: { deviceId } }, ...this.authenticated() }));
   }
 
   ackDongleRelease(deviceId: string): Promise<{ deviceId: string; state: string }> {
-    return this.request('POST', `/api/agent/dongles/${deviceId}/release/ack`, {});
+    return unwrap(this.api.POST('/api/agent/dongles/{deviceId}/release/ack', { params: { path: { deviceId } }, ...this.authenticated() }));
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, options: { auth?: boolean; signal?: AbortSignal } = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (options.auth !== false) {
-      if (!this.token) throw new Error('not enrolled: no agent token');
-      headers.authorization = `Bearer ${this.token}`;
-    }
-    const res = await fetch(new URL(path, this.baseUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: options.signal });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!res.ok) {
-      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? res.statusText);
-    }
-    return json as T;
+  /** Calls after enrollment need the token; fail here rather than send a request bound to be a 401. */
+  private authenticated(): object {
+    if (!this.token) throw new Error('not enrolled: no agent token');
+    return {};
   }
 }

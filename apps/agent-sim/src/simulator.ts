@@ -124,7 +124,7 @@ export class AgentSimulator {
   execute(command: AgentCommand): CommandResult {
     const dongle = this.dongles.find((d) => d.deviceId === command.deviceId);
     if (!dongle) return { status: 'FAILED', error: `dongle ${command.deviceId} is not connected to this agent` };
-    const payload = command.payload ?? {};
+    const payload = (command.payload ?? {}) as Record<string, unknown>;
     switch (command.type) {
       case 'PING':
         return { status: 'SUCCEEDED', result: { pong: true, ...(typeof payload.echo === 'string' ? { echo: payload.echo } : {}) } };

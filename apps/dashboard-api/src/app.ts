@@ -1,6 +1,7 @@
 // The composition root: createApp(deps) wires every feature into one Express app. Only the
 // server entry (server.ts) listens, so tests run this exact app on port 0.
 import express, { type Express } from 'express';
+import { z } from 'zod';
 import type { Config } from './config.ts';
 import { mountAuditRoutes } from './features/audit/audit.routes.ts';
 import { createAuditReview } from './features/audit/audit.service.ts';
@@ -28,9 +29,11 @@ import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
+import { registerFleetGauges } from './features/health/fleet-metrics.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
 import { ApiRouter } from './platform/http/api-router.ts';
+import { closeConnectionsWhenDraining } from './platform/http/drain.ts';
 import { errorHandler, routeNotFound } from './platform/http/error-handler.ts';
 import { jsonBody } from './platform/http/json-body.ts';
 import { OpenApiRegistry } from './platform/http/openapi.ts';
@@ -42,6 +45,28 @@ import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
 import { rateLimitPruner } from './platform/rate-limit.ts';
+
+/** The `info` of /openapi.json (and of the committed snapshot in apps/api-client). */
+export const API_INFO = {
+  title: 'Fleet dashboard API',
+  version: '0.7.0',
+  description: 'Operators (cookie session + CSRF header) and desktop agents (bearer token) manage a fleet of STM32 CAN-bus dongles. Errors: {"error": {"code", "message", "details"?, "requestId"}}.',
+};
+
+/** What each OpenAPI tag covers. */
+export const API_TAGS: Record<string, string> = {
+  auth: 'Sign-up, email verification, login, logout and password reset',
+  me: 'The signed-in user: password and sessions',
+  admin: 'Administrators: users, audit log, forced dongle release',
+  audit: 'The audit log',
+  agents: 'Operators manage their desktop agents and enrollment codes',
+  agent: 'The agent API, called by desktop agents with their bearer token',
+  dongles: 'Claiming, naming and releasing dongles',
+  'can-config': 'A dongle’s CAN bus configuration',
+  groups: 'Dongle groups',
+  commands: 'Commands sent to dongles, and their history',
+  operations: 'Liveness, readiness, metrics and this document',
+};
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +81,8 @@ export interface AppDeps {
   migrationsDir?: string;
   /** The built dashboard to serve at `/` (default apps/dashboard-web/dist; false: none). */
   webDist?: string | false;
+  /** How long fleet gauges read from the database are cached (default 5 s; tests use 0). */
+  fleetMetricsCacheMs?: number;
 }
 
 export interface App {
@@ -81,10 +108,16 @@ export function createApp(deps: AppDeps): App {
   // A hop count, never `true`: only that many proxies may set X-Forwarded-For.
   app.set('trust proxy', config.trustProxyHops);
 
-  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), ...securityHeaders({ tls: config.tls }));
-  mountHealthRoutes(app, { db, metrics, readiness, migrationsDir: deps.migrationsDir });
+  app.use(requestId(), requestLog(logger), metricsMiddleware(metrics), closeConnectionsWhenDraining(readiness), ...securityHeaders({ tls: config.tls }));
+  mountHealthRoutes(app, { db, metrics, readiness, openapi, migrationsDir: deps.migrationsDir, metricsToken: config.metricsToken });
+  openapi.add('get', '/openapi.json', {
+    summary: 'This API described in OpenAPI 3.1 (apps/api-client is generated from it)',
+    tags: ['operations'],
+    auth: 'public',
+    responses: { 200: { description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()) } },
+  });
   app.get('/openapi.json', (_req, res) => {
-    res.json(openapi.document({ title: 'Fleet dashboard API', version: '0.7.0' }));
+    res.json(openapi.document(API_INFO, API_TAGS));
   });
 
   const publicOrigin = new URL(config.publicUrl).origin;
@@ -120,7 +153,8 @@ export function createApp(deps: AppDeps): App {
   mountDongleAgentRoutes(mount('/agent'), { tokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }) });
   mountDongleAdminRoutes(mount('/admin'), { dongles });
   mountGroupRoutes(mount('/groups'), { groups: createGroupsService({ db }) });
-  setupCommands({ config, db, logger, lifecycle, mount });
+  const { notifier } = setupCommands({ config, db, logger, lifecycle, mount });
+  registerFleetGauges(metrics, { db, logger, notifier, agentPollIntervalMs: config.agentPollIntervalMs, cacheMs: deps.fleetMetricsCacheMs });
 
   app.use('/api', api);
   if (deps.webDist !== false) mountWebApp(app, deps.webDist);

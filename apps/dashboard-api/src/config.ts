@@ -58,6 +58,8 @@ const envSchema = z
     /** Versioned AES-256 keys for dongle tokens: "1:<base64>,2:<base64>". */
     DONGLE_TOKEN_KEYS: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+    /** Set: GET /metrics requires `Authorization: Bearer <this>`. Unset: /metrics is open. */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'must be visible ASCII without spaces').optional(),
     /** How often agents are told to poll/heartbeat; `online` means seen within twice this. */
     AGENT_POLL_INTERVAL_SECONDS: positiveInt.max(3600).default(30),
     /** A claim not completed (token acked) within this many minutes lapses back to UNCLAIMED. */
@@ -121,6 +123,8 @@ export interface Config {
   corsOrigins: string[];
   dongleTokenKeys: string | undefined;
   shutdownTimeoutMs: number;
+  /** Bearer token /metrics requires; undefined: /metrics is open (e.g. reachable only inside the cluster). */
+  metricsToken: string | undefined;
   agentPollIntervalMs: number;
   claims: { pendingTimeoutMs: number; lapseIntervalMs: number };
   commands: { timeoutSeconds: number; sweepIntervalMs: number };
@@ -186,6 +190,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     dongleTokenKeys: env.DONGLE_TOKEN_KEYS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: env.METRICS_TOKEN,
     agentPollIntervalMs: env.AGENT_POLL_INTERVAL_SECONDS * 1000,
     claims: Object.freeze({ pendingTimeoutMs: env.CLAIM_PENDING_TIMEOUT_MINUTES * 60_000, lapseIntervalMs: env.CLAIM_LAPSE_INTERVAL_MS }),
     commands: Object.freeze({ timeoutSeconds: env.COMMAND_TIMEOUT_SECONDS, sweepIntervalMs: env.COMMAND_SWEEP_INTERVAL_MS }),

@@ -28,6 +28,15 @@ export function connectDatabase(options: { url: string; poolMax?: number; logger
   });
   // An idle client losing its connection emits here; without a listener the process would crash.
   pool.on('error', (error) => options.logger.warn({ err: error.message }, 'database pool client error'));
+  // The pool's own listener is removed while a client is checked out (pool.connect(): Prisma's
+  // transactions, inPgTransaction, the sweeper, the audit export cursor). A connection lost
+  // then (pg_terminate_backend, a restart) emits 'error' on the client with nobody listening,
+  // and node-postgres's unhandled 'error' ends the process. So every client gets a listener of
+  // its own for its whole life; the query in flight still fails (→ 503) and the pool discards
+  // the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger.warn({ err: error.message }, 'database connection lost while in use'));
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closed = false;
   return {
@@ -43,16 +52,36 @@ export function connectDatabase(options: { url: string; poolMax?: number; logger
   };
 }
 
-/** Error codes that mean "the database is not reachable right now" rather than a bad query. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+/**
+ * Error codes that mean "the database is not reachable right now" rather than a bad query:
+ * socket errors, PostgreSQL's admin shutdown / crash / cannot-connect-now (57P01-03), too many
+ * connections (53300), a statement cancelled by statement_timeout or a lock not available
+ * (57014, 55P03: contention, worth a retry), connection exceptions (08xxx), and Prisma's connection and transaction
+ * start errors (P1001 can't reach, P1002/P1008 timeouts, P1017 server closed the connection,
+ * P2024 pool timeout, P2028 transaction API error, e.g. "Unable to start a transaction in the
+ * given time").
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND',
+  '57P01', '57P02', '57P03', '53300', '57014', '55P03', '08000', '08001', '08003', '08004', '08006',
+  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028',
+]);
+/** Driver adapter error kinds (@prisma/adapter-pg) with the same meaning. */
+const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|Connection ended unexpectedly|not queryable|connect ECONNREFUSED|DatabaseNotReachable|Can't reach database|Server has closed the connection|Unable to start a transaction in the given time|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)/i;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown; name?: unknown };
-    if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
-    if (typeof candidate.message === 'string' && /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|DatabaseNotReachable|Can't reach database/i.test(candidate.message)) return true;
+  // Breadth-first over cause, meta.driverAdapterError and originalCode: Prisma wraps the pg error.
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 12; seen++) {
+    const candidate = pending.shift() as { code?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown; cause?: unknown; name?: unknown; meta?: { driverAdapterError?: unknown } } | null;
+    if (!candidate || typeof candidate !== 'object') continue;
+    for (const code of [candidate.code, candidate.originalCode]) if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof candidate.kind === 'string' && UNAVAILABLE_KINDS.has(candidate.kind)) return true;
+    if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
     if (candidate.name === 'PrismaClientInitializationError') return true;
-    current = candidate.cause;
+    pending.push(candidate.cause, candidate.meta?.driverAdapterError);
   }
   return false;
 }

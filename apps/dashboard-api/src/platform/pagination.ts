@@ -33,6 +33,19 @@ export interface CursorKey {
 
 const cursorSchema = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/), z.uuid()]);
 
+/**
+ * Whether the date and time fields of a well-formed timestamp name a real instant PostgreSQL
+ * accepts: year 0000 matches the pattern but is out of range there (22008, a 500 before), and
+ * so are month 13 or 31 February. Shared with the audit cursor.
+ */
+export function isRealTimestamp(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+}
+
 function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify([key.createdAt, key.id]), 'utf8').toString('base64url');
 }
@@ -40,6 +53,7 @@ function encodeCursor(key: CursorKey): string {
 export function decodeCursor(cursor: string): CursorKey {
   try {
     const [createdAt, id] = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (!isRealTimestamp(createdAt)) throw new Error('not a real instant');
     return { createdAt, id };
   } catch {
     throw unprocessable('The request is not valid.', [{ path: 'query.cursor', message: 'cursor is not a cursor this API returned.' }]);

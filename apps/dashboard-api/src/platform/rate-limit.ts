@@ -16,6 +16,7 @@ import type { Database } from './database.ts';
 import { tooManyRequests } from './errors.ts';
 import { periodicWorker, type BackgroundWorker } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
+import { fleetCounters } from './metrics.ts';
 import { sha256Hex } from './secrets.ts';
 
 export interface RateLimitRule {
@@ -47,6 +48,9 @@ export interface RateLimit {
 
 type Pool = Pick<Database, 'pool'>;
 
+/** Marks a rate-limit middleware, so the API router documents the route's 429 (api-router.ts). */
+export const RATE_LIMIT_RULE = Symbol('rateLimitRule');
+
 export const rateLimitKey = (name: string, discriminator: string) => `${name}:${sha256Hex(discriminator)}`;
 
 const HIT_SQL = `
@@ -64,14 +68,13 @@ const PEEK_SQL = `
 
 export function createRateLimit(db: Pool, options: { name: string } & RateLimitRule): RateLimit {
   const rule = { limit: options.limit, windowSeconds: options.windowSeconds };
-  const result = (hits: number, retryAfter: number, counting: boolean): RateLimitResult => ({
+  const result = (hits: number, retryAfter: number, counting: boolean): RateLimitResult => {
     // A hit is allowed while the count including it is within the limit; a peek asks whether
     // one more would be.
-    allowed: rule.limit === 0 || (counting ? hits <= rule.limit : hits < rule.limit),
-    hits,
-    limit: rule.limit,
-    retryAfterSeconds: Math.max(1, retryAfter),
-  });
+    const allowed = rule.limit === 0 || (counting ? hits <= rule.limit : hits < rule.limit);
+    if (counting && !allowed) fleetCounters.rateLimitRejections.inc({ rule: options.name });
+    return { allowed, hits, limit: rule.limit, retryAfterSeconds: Math.max(1, retryAfter) };
+  };
   return {
     name: options.name,
     rule,
@@ -113,11 +116,12 @@ export interface RateLimitOptions extends RateLimitRule {
 /** Middleware: counts one hit per key and answers 429 `rate_limited` with Retry-After when over. */
 export function rateLimit(db: Pool, options: RateLimitOptions): RequestHandler {
   const limit = createRateLimit(db, options);
-  return async (req, res, next) => {
+  const middleware: RequestHandler = async (req, res, next) => {
     const keys = [options.key(req, res) ?? []].flat();
     assertWithinLimits(await Promise.all(keys.map((key) => limit.hit(key))));
     next();
   };
+  return Object.assign(middleware, { [RATE_LIMIT_RULE]: options.name });
 }
 
 /** Deletes counters whose window ended over a minute ago; returns how many. */

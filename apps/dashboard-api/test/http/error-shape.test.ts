@@ -78,12 +78,19 @@ describe('the error shape', () => {
     await broken.stop();
   });
 
-  it('echoes a safe caller request id and replaces an unsafe one', async () => {
+  it("never takes a caller's X-Request-Id as the request's id; logs it as a separate correlation field", async () => {
     const own = await app.http.get('/api/nothing').set('X-Request-Id', 'trace-1234567890');
-    expect(own.headers['x-request-id']).toBe('trace-1234567890');
-    expect(own.body.error.requestId).toBe('trace-1234567890');
+    expect(own.headers['x-request-id']).not.toBe('trace-1234567890');
+    expect(own.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(own.body.error.requestId).toBe(own.headers['x-request-id']);
+    // Two requests sending the same id still get two ids of their own.
+    const again = await app.http.get('/api/nothing').set('X-Request-Id', 'trace-1234567890');
+    expect(again.headers['x-request-id']).not.toBe(own.headers['x-request-id']);
+    const line = app.logs.map((text) => JSON.parse(text)).find((entry) => entry.requestId === own.headers['x-request-id'] && entry.msg === 'request');
+    expect(line).toMatchObject({ clientRequestId: 'trace-1234567890', status: 404 });
     const unsafe = await app.http.get('/api/nothing').set('X-Request-Id', '<script>');
     expect(unsafe.headers['x-request-id']).not.toBe('<script>');
+    expect(app.logs.some((text) => text.includes('<script>'))).toBe(false);
   });
 });
 

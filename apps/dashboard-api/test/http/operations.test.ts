@@ -49,7 +49,7 @@ describe('operations endpoints', () => {
   it('describes every registered route in /openapi.json', async () => {
     const res = await app.http.get('/openapi.json');
     expect(res.status).toBe(200);
-    expect(res.body.openapi).toBe('3.0.3');
+    expect(res.body.openapi).toBe('3.1.0');
     for (const route of app.server.app.openapi.list()) {
       const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       expect(res.body.paths[path]?.[route.method], `${route.method} ${path}`).toBeDefined();

@@ -2,6 +2,8 @@
 // is the row's exact timestamp in microseconds (PostgreSQL's precision; a JavaScript Date would
 // round it to milliseconds and skip or repeat rows that share a millisecond).
 
+import { isRealTimestamp } from '../../platform/pagination.ts';
+
 export interface AuditPosition {
   /** ISO 8601 UTC with six fractional digits, as the repository selects it. */
   createdAt: string;
@@ -20,6 +22,6 @@ export function decodeCursor(cursor: string): AuditPosition | undefined {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
   const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (rest.length > 0 || !createdAt || !id) return undefined;
-  if (!EXACT_TIMESTAMP.test(createdAt) || Number.isNaN(Date.parse(createdAt)) || !UUID.test(id)) return undefined;
+  if (!EXACT_TIMESTAMP.test(createdAt) || !isRealTimestamp(createdAt) || !UUID.test(id)) return undefined;
   return { createdAt, id };
 }

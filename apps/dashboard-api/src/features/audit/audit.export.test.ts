@@ -71,9 +71,25 @@ describe('GET /api/admin/audit-logs/export', () => {
     expect(records[0]![column('targetId')]).toBe(''); // null is an empty cell
   });
 
+  it('quotes every cell, so a spreadsheet reading ";" as the separator finds no formula either', async () => {
+    const actor = randomUUID();
+    await insertAuditRows(app.db.pool, [{ actorId: actor, action: 'test.csv', targetType: 'a;=1+1', userAgent: ';=1+1', createdAt: '2024-05-03T00:00:00.000Z' }]);
+    const res = await download(exportUrl({ format: 'csv', actorId: actor }), admin.cookie);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('";=1+1"');
+    for (const separator of [',', ';']) {
+      const cells = parseCsv(res.body, separator).flat();
+      expect(cells.filter((cell) => /^[=+\-@]/.test(cell))).toEqual([]);
+    }
+    // The comma reading is unchanged: the value comes back whole.
+    const [, record] = parseCsv(res.body);
+    expect(record![CSV_COLUMNS.indexOf('userAgent')]).toBe(';=1+1');
+    expect(record![CSV_COLUMNS.indexOf('targetId')]).toBe('');
+  });
+
   it('writes a CSV header even when nothing matches', async () => {
     const res = await download(exportUrl({ format: 'csv', actorId: randomUUID() }), admin.cookie);
-    expect(res.body).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
+    expect(res.body).toBe(`${CSV_COLUMNS.map((name) => `"${name}"`).join(',')}\r\n`);
   });
 
   it('audits the export itself, with its filters', async () => {

@@ -23,16 +23,17 @@ export const CSV_COLUMNS = ['id', 'createdAt', 'actorType', 'actorId', 'action',
 // A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV Injection").
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-/** One RFC 4180 field, neutralised against formula injection: `'` prefixed, and quoted. */
+/**
+ * One RFC 4180 field, neutralised against formula injection: `'` prefixed when it starts like a
+ * formula, and always quoted. Quoting every cell (empty ones too) matters where the reader's
+ * separator is not the comma: opened with `;` as separator, an unquoted `;=1+1` would split
+ * into a cell `=1+1` that runs.
+ */
 export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
+  if (value === null || value === undefined) return '""';
   let text = typeof value === 'string' ? value : JSON.stringify(value);
-  let quote = /[",\r\n]/.test(text);
-  if (FORMULA_START.test(text)) {
-    text = `'${text}`;
-    quote = true;
-  }
-  return quote ? `"${text.replaceAll('"', '""')}"` : text;
+  if (FORMULA_START.test(text)) text = `'${text}`;
+  return `"${text.replaceAll('"', '""')}"`;
 }
 
 const CRLF = '\r\n';
@@ -47,7 +48,7 @@ export const exportFormats: Record<ExportFormat, { contentType: string; extensio
   csv: {
     contentType: 'text/csv; charset=utf-8',
     extension: 'csv',
-    header: CSV_COLUMNS.join(',') + CRLF,
+    header: CSV_COLUMNS.map(csvCell).join(',') + CRLF,
     line: (view) => CSV_COLUMNS.map((column) => csvCell(view[column])).join(',') + CRLF,
   },
 };

@@ -65,7 +65,7 @@ export function download(url: string, cookie: string): Promise<Download> {
 }
 
 /** RFC 4180 parser for the tests: quoted fields, doubled quotes, CRLF records. */
-export function parseCsv(text: string): string[][] {
+export function parseCsv(text: string, separator = ','): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
   let field = '';
@@ -79,7 +79,7 @@ export function parseCsv(text: string): string[][] {
       } else if (char === '"') quoted = false;
       else field += char;
     } else if (char === '"') quoted = true;
-    else if (char === ',') {
+    else if (char === separator) {
       record.push(field);
       field = '';
     } else if (char === '\r' && text[i + 1] === '\n') {

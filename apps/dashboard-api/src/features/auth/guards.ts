@@ -99,7 +99,8 @@ export function createGuards(db: Database): Guards {
 
   const requireAgent: RequestHandler = async (req, res, next) => {
     const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
+    // The scheme name is case-insensitive (RFC 9110 §11.1): "bearer", "BEARER" are the same.
+    const match = /^bearer +([A-Za-z0-9_-]{20,200})$/i.exec(header);
     if (!match) return next(unauthorized('A valid agent bearer token is required.'));
     // Every agent request passes here, so it is one prepared join rather than Prisma's nested
     // lookup (measured in bench/agent-poll.bench.ts: ~0.2 ms of CPU against 1.4–2.9 ms).

@@ -12,6 +12,7 @@ export const PASSWORD_MESSAGES = Object.freeze({
   tooShort: `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`,
   tooLong: `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`,
   tooCommon: 'This password is too common; choose another.',
+  blank: 'Password must not be only spaces or other blank characters.',
 });
 
 const COMMON_PASSWORDS_FILE = new URL('./common-passwords.txt', import.meta.url);
@@ -43,6 +44,8 @@ export function checkPassword(password: string): string | null {
   const length = passwordLength(password);
   if (length < MIN_PASSWORD_LENGTH) return PASSWORD_MESSAGES.tooShort;
   if (length > MAX_PASSWORD_LENGTH) return PASSWORD_MESSAGES.tooLong;
+  // Twelve spaces pass the length rule but are no secret (and look empty to the user).
+  if (/^[\s\p{Cc}\p{Cf}]*$/u.test(password)) return PASSWORD_MESSAGES.blank;
   if (isCommonPassword(password)) return PASSWORD_MESSAGES.tooCommon;
   return null;
 }

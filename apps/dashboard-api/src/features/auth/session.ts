@@ -31,7 +31,11 @@ export function createSessionMiddleware(config: Config, db: Database, secret: st
     // Anonymous requests create no row: a session exists only after login.
     saveUninitialized: false,
     rolling: false,
-    unset: 'destroy',
+    // 'keep', never 'destroy': when the store read fails (a database blip), express-session
+    // leaves req.session unset and passes the error on (→ 503); with 'destroy' it would then
+    // delete the row at the end of that response and log the operator out for good. Sessions
+    // end only through req.session.destroy() (logout, expiry, revocation).
+    unset: 'keep',
     // Set on the app from config; express-session checks req.secure through it.
     proxy: undefined,
     cookie: {

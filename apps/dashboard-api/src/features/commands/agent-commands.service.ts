@@ -11,6 +11,7 @@ import type { Command } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier } from './command-notifier.ts';
@@ -82,6 +83,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
 
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
     const { rows } = await db.pool.query(CLAIM_SQL, [agent.id, agent.userId, limit]);
+    for (const row of rows as CommandRow[]) fleetCounters.commandsDelivered.inc({ type: row.type });
     return rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
   }
 
@@ -133,6 +135,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
       }
       return resultOutcome(client, agent, commandId, input);
     });
+    if (outcome.kind === 'recorded') fleetCounters.commandsFinished.inc({ type: outcome.command.type, status: outcome.command.status });
     switch (outcome.kind) {
       case 'recorded':
       case 'repeat':

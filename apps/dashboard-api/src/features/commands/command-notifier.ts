@@ -9,6 +9,7 @@
 import pg from 'pg';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { COMMANDS_CHANNEL } from './command-queue.ts';
 
 export interface Wakeup {
@@ -115,6 +116,7 @@ export class CommandNotifier implements BackgroundWorker {
         client.removeAllListeners('notification');
         void client.end().catch(() => undefined);
         if (this.stopped) return;
+        fleetCounters.listenerDisconnects.inc();
         this.options.logger.warn({ err: error?.message, retryInMs: this.backoffMs }, 'command listener connection lost; reconnecting');
         this.scheduleReconnect();
       };

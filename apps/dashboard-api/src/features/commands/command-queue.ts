@@ -6,6 +6,7 @@ import type { Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
@@ -105,5 +106,6 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     context: input.context,
   });
   await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, ${dongle.owner_user_id})`;
+  fleetCounters.commandsCreated.inc({ type: command.type });
   return command;
 }

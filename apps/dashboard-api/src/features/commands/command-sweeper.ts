@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { Database, Tx } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
@@ -23,13 +24,13 @@ const expireSql = (ids: string) => `
 UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'QUEUED' AND expires_at <= now()
-RETURNING id, dongle_id`;
+RETURNING id, dongle_id, type`;
 
 const timeOutSql = (ids: string) => `
 UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
    AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-RETURNING id, dongle_id`;
+RETURNING id, dongle_id, type`;
 
 /** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
 export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
@@ -50,11 +51,12 @@ type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
 async function transition(on: TransitionClient, sql: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
   const rows =
     'tx' in on
-      ? await on.tx.$queryRawUnsafe<{ id: string; dongle_id: string }[]>(sql, ...params)
-      : (await on.client.query<{ id: string; dongle_id: string }>(sql, params)).rows;
+      ? await on.tx.$queryRawUnsafe<{ id: string; dongle_id: string; type: string }[]>(sql, ...params)
+      : (await on.client.query<{ id: string; dongle_id: string; type: string }>(sql, params)).rows;
   const audit = 'tx' in on ? on.tx : auditClient(on.client);
   for (const row of rows) {
     await recordAudit(audit, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
+    fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   }
   return rows.map((row) => row.id);
 }

@@ -10,6 +10,7 @@ import type { Database } from '../../platform/database.ts';
 import { canonicalJson } from '../../platform/canonical-json.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
@@ -127,6 +128,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       return { kind: 'cancelled' as const, command: commandFromRow(updated!) };
     });
     if (outcome.kind === 'not_found') throw notFound('Command');
+    if (outcome.kind === 'cancelled') fleetCounters.commandsFinished.inc({ type: outcome.command.type, status: 'CANCELLED' });
     if (outcome.kind === 'conflict') throw conflict('command_not_cancellable', `Only a QUEUED command can be cancelled; this one is ${outcome.status}.`);
     return outcome.command;
   }

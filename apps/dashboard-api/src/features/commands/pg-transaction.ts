@@ -6,18 +6,23 @@
 import type pg from 'pg';
 import type { Tx } from '../../platform/database.ts';
 
+// A connection lost mid-transaction (pg_terminate_backend, a restart) is an 'error' on the
+// client: platform/database.ts gives every pool client a listener, so it surfaces here as the
+// failed query (→ 503) and never as an unhandled event that ends the process.
 export async function inPgTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
-    client.release();
+    // A client whose ROLLBACK failed is broken: release(error) discards it instead of pooling it.
+    client.release(broken);
   }
 }
 

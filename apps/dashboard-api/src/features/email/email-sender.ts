@@ -7,6 +7,7 @@
 import type { Database } from '../../platform/database.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { fleetCounters } from '../../platform/metrics.ts';
 import type { EmailTransport } from './transports.ts';
 
 export interface EmailSenderOptions {
@@ -72,6 +73,7 @@ export function createEmailSender(db: Pick<Database, 'pool'>, transport: EmailTr
         giveUp ? [email.id, message] : [email.id, message, retryDelayMs(email.attempts, options.retryBaseMs)],
       );
       logger.warn({ emailId: email.id, attempts: email.attempts, gaveUp: giveUp, err: message }, 'email delivery failed');
+      fleetCounters.emailFailures.inc({ outcome: giveUp ? 'gave_up' : 'retry' });
     }
   }
 

@@ -8,7 +8,9 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { unprocessable } from '../errors.ts';
+import { RATE_LIMIT_RULE } from '../rate-limit.ts';
 import type { AuthMode, OperationSpec, OpenApiRegistry } from './openapi.ts';
+import { unstorableInput } from './storable-input.ts';
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -38,6 +40,10 @@ function validate(spec: OperationSpec): RequestHandler {
       ['query', spec.query, req.query],
       ['body', spec.body, req.body ?? {}],
     ] as const;
+    // The edge rule first (platform/http/storable-input.ts): unstorable text or a too-deep body
+    // never reaches a schema, a query or a jsonb column.
+    const unstorable = parts.flatMap(([name, , value]) => unstorableInput(name, value));
+    if (unstorable.length > 0) return next(unprocessable('The request is not valid.', unstorable));
     const details = [];
     for (const [name, schema, value] of parts) {
       if (!schema) continue;
@@ -69,7 +75,9 @@ export class ApiRouter {
   delete<S extends OperationSpec>(path: string, spec: S, ...handlers: Handler<S>[]) { return this.add('delete', path, spec, handlers); }
 
   private add(method: Method, path: string, spec: OperationSpec, handlers: Handler<OperationSpec>[]): this {
-    this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec);
+    // A rate-limit middleware in the chain (see rate-limit.ts) means the route can answer 429.
+    const rateLimited = handlers.some((handler) => RATE_LIMIT_RULE in handler);
+    this.registry.add(method, `${this.mountPath}${path === '/' ? '' : path}`, spec, { rateLimited });
     this.router[method](path, ...this.guards[spec.auth], validate(spec), ...(handlers as unknown as RequestHandler[]));
     return this;
   }

@@ -11,7 +11,12 @@ import { BODY_LIMIT } from './json-body.ts';
 export const routeNotFound: RequestHandler = (req, _res, next) => next(notFound(`Route ${req.method} ${req.path}`));
 
 /** Errors raised by body-parser carry a `type`; map the ones a client can cause. */
-function fromBodyParser(error: { type?: string; status?: number }): AppError | undefined {
+function fromBodyParser(error: { type?: string; status?: number; code?: unknown; expose?: unknown }): AppError | undefined {
+  // A Content-Encoding the body does not match (say "gzip" over plain JSON): zlib's error,
+  // wrapped by body-parser as a 400 without a `type`.
+  if (typeof error.code === 'string' && error.code.startsWith('Z_')) {
+    return new AppError(400, 'malformed_body', 'The request body does not match its Content-Encoding.');
+  }
   switch (error.type) {
     case 'entity.too.large':
       return new AppError(413, 'payload_too_large', `The request body is larger than ${BODY_LIMIT}.`);
@@ -23,6 +28,10 @@ function fromBodyParser(error: { type?: string; status?: number }): AppError | u
     case 'request.aborted':
       return new AppError(400, 'request_aborted', 'The request was aborted.');
     default:
+      // Any other client error body-parser reports (http-errors marks them `expose`) stays a 4xx.
+      if (error.expose === true && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+        return new AppError(error.status, 'bad_request', 'The request body could not be read.');
+      }
       return undefined;
   }
 }
@@ -41,7 +50,9 @@ function fromPrisma(error: unknown): AppError | undefined {
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return new AppError(422, 'validation_failed', 'The request is not valid.', zodIssuesToDetails(error));
-  if (error && typeof error === 'object' && 'type' in error) {
+  // The router could not percent-decode a path segment (say %ED%A0%80, a lone surrogate).
+  if (error instanceof URIError) return new AppError(400, 'malformed_url', 'The request path is not valid percent-encoded UTF-8.');
+  if (error && typeof error === 'object' && ('type' in error || 'expose' in error)) {
     const mapped = fromBodyParser(error as { type?: string });
     if (mapped) return mapped;
   }

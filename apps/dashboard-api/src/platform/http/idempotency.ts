@@ -4,9 +4,14 @@
 //
 // - No header: the request runs as usual.
 // - First use of a key: a row is claimed (response still null = "in flight"), the handler runs,
-//   and a 2xx response is stored before it is sent. Any other outcome (4xx, 5xx, a crash that
-//   leaves the row in flight for longer than `abandonAfterSeconds`) releases the key, so the
-//   client may retry with it.
+//   and a 2xx response is stored before it is sent. Any other outcome (4xx, 5xx) releases the
+//   key, so the client may retry with it.
+// - "In flight" is a short lease (`leaseSeconds`, 10 s), not a lock: an attempt whose release
+//   could not be written (the database was down: the 503 itself) or whose instance died frees
+//   the key by itself. A failed release is also retried every second while the lease runs, so
+//   a retry after a blip proceeds as soon as the database is back. Taking over a lapsed lease
+//   cannot duplicate the effect: the handler's own transaction finds what an earlier attempt
+//   with this key committed (commands.service create(): advisory lock + idempotency_key).
 // - Same key, same request (method, path, canonical JSON body): the stored response is replayed
 //   with `Idempotent-Replayed: true`.
 // - Same key, other request: 422 idempotency_key_reused. Same key while the first is in flight:
@@ -17,7 +22,7 @@
 import type { RequestHandler, Response } from 'express';
 import { canonicalJson } from '../canonical-json.ts';
 import type { Database } from '../database.ts';
-import { AppError, conflict, unprocessable } from '../errors.ts';
+import { AppError, unprocessable } from '../errors.ts';
 import { periodicWorker, type BackgroundWorker } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
 import { sha256Hex } from '../secrets.ts';
@@ -26,14 +31,16 @@ export interface IdempotencyOptions {
   /** Route identity inside the scope, e.g. "POST /api/dongles/:id/commands". */
   operation: string;
   ttlHours?: number;
-  /** An in-flight row older than this was left by a crashed request and may be taken over. */
-  abandonAfterSeconds?: number;
+  /** An in-flight row older than this was left by a failed or crashed attempt and may be taken over. */
+  leaseSeconds?: number;
   logger?: Logger;
 }
 
 const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** How long a key is kept by default (`ttlHours`). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
+/** How long an attempt holds its key in flight before another may take it over. */
+export const IDEMPOTENCY_LEASE_SECONDS = 10;
 
 // The draft defines the value as a structured-field string ("…"); bare tokens are accepted too.
 const KEY = /^"?([\x21\x23-\x7e]{1,255})"?$/;
@@ -46,7 +53,7 @@ ON CONFLICT (scope, key) DO UPDATE
        created_at = now(), expires_at = EXCLUDED.expires_at
  WHERE idempotency_keys.expires_at <= now()
     OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at < now() - make_interval(secs => $5))
-RETURNING id`;
+RETURNING id, created_at::text AS claimed_at`;
 
 function callerScope(res: Response): string | undefined {
   if (res.locals.userId) return `user:${res.locals.userId}`;
@@ -56,7 +63,7 @@ function callerScope(res: Response): string | undefined {
 
 export function idempotency(db: Database, options: IdempotencyOptions): RequestHandler {
   const ttlHours = options.ttlHours ?? IDEMPOTENCY_TTL_HOURS;
-  const abandonAfter = options.abandonAfterSeconds ?? 120;
+  const lease = options.leaseSeconds ?? IDEMPOTENCY_LEASE_SECONDS;
 
   return async (req, res, next) => {
     const header = req.get(IDEMPOTENCY_HEADER);
@@ -73,9 +80,9 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
 
     // Two tries: the row we collided with may be released (deleted) between our two queries.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const claimed = await db.pool.query<{ id: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, abandonAfter]);
+      const claimed = await db.pool.query<{ id: string; claimed_at: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, lease]);
       if (claimed.rows[0]) {
-        recordOutcome(db, res, claimed.rows[0].id, options.logger);
+        recordOutcome(db, res, claimed.rows[0], lease, options.logger);
         res.locals.idempotencyKey = key;
         return next();
       }
@@ -88,19 +95,43 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
       if (row.request_hash !== requestHash) {
         throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
       }
-      if (row.response_status === null) {
-        throw conflict('idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.');
-      }
+      if (row.response_status === null) throw inFlight();
       res.setHeader('Idempotent-Replayed', 'true');
       res.status(row.response_status).json(row.response_body);
       return;
     }
-    throw conflict('idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    throw inFlight();
   };
 }
 
+const inFlight = () =>
+  new AppError(409, 'idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', undefined, { 'Retry-After': '1' });
+
+// Only this attempt's claim (its created_at): a late release must not free a retry's takeover.
+const RELEASE_SQL = 'DELETE FROM idempotency_keys WHERE id = $1 AND created_at = $2::timestamptz AND response_status IS NULL';
+
+interface Claim {
+  id: string;
+  claimed_at: string;
+}
+
+/** Releases the key; while the database is unreachable, tries again every second until the lease lapses anyway. */
+function release(db: Database, claim: Claim, leaseSeconds: number, logger?: Logger): Promise<unknown> {
+  const giveUpAt = Date.now() + leaseSeconds * 1000;
+  const attempt = (): Promise<unknown> =>
+    db.pool.query(RELEASE_SQL, [claim.id, claim.claimed_at]).catch((error: unknown) => {
+      if (Date.now() >= giveUpAt) {
+        logger?.warn({ err: (error as Error).message }, 'could not release an idempotency key; its lease will lapse');
+        return undefined;
+      }
+      setTimeout(() => void attempt(), 1000).unref();
+      return undefined;
+    });
+  return attempt();
+}
+
 /** Stores a 2xx JSON response before it is sent; releases the key for anything else. */
-function recordOutcome(db: Database, res: Response, id: string, logger?: Logger): void {
+function recordOutcome(db: Database, res: Response, claim: Claim, leaseSeconds: number, logger?: Logger): void {
   let settled = false;
   const originalJson = res.json.bind(res);
   res.json = (body: unknown) => {
@@ -109,8 +140,8 @@ function recordOutcome(db: Database, res: Response, id: string, logger?: Logger)
     const status = res.statusCode;
     const write =
       status >= 200 && status < 300
-        ? db.pool.query('UPDATE idempotency_keys SET response_status = $2, response_body = $3::jsonb WHERE id = $1', [id, status, JSON.stringify(body ?? null)])
-        : db.pool.query('DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL', [id]);
+        ? db.pool.query('UPDATE idempotency_keys SET response_status = $2, response_body = $3::jsonb WHERE id = $1', [claim.id, status, JSON.stringify(body ?? null)])
+        : release(db, claim, leaseSeconds, logger);
     write
       .catch((error: unknown) => logger?.warn({ err: (error as Error).message }, 'could not record the idempotency outcome'))
       .finally(() => originalJson(body));
@@ -118,7 +149,7 @@ function recordOutcome(db: Database, res: Response, id: string, logger?: Logger)
   };
   // A response not sent through res.json (e.g. 204) cannot be replayed: release the key.
   res.on('finish', () => {
-    if (!settled) void db.pool.query('DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL', [id]).catch(() => undefined);
+    if (!settled) void release(db, claim, leaseSeconds, logger);
   });
 }
 
