@@ -1,162 +1,53 @@
-// Every call the dashboard makes to the API, typed, behind one module. When the generated
-// client (@fleet/api-client, from /openapi.json) lands, only this file changes: the types below
-// become aliases of its schema types and `call` becomes its fetch.
+// Every call the dashboard makes to the API, behind one module, on the generated client
+// (@fleet/api-client: openapi-fetch over the types generated from /openapi.json). The types
+// below are read off the generated `paths`, so a route or schema change that breaks a page
+// breaks `npm run typecheck` first.
 //
 // Same origin as the API: the session cookie rides along by itself; state-changing requests
 // carry the CSRF token from the session. A 401 on anything but the auth endpoints means the
 // session ended (expired, revoked, suspended): the registered handler sends the user to log in.
+import { createApiClient, type paths } from '@fleet/api-client';
 
-export type Role = 'user' | 'admin';
-export type UserStatus = 'active' | 'suspended';
-export interface User {
-  id: string;
-  email: string;
-  role: Role;
-  status: UserStatus;
-  emailVerified: boolean;
-  createdAt: string;
-  lastLoginAt: string | null;
-}
-export interface Session {
-  user: User;
-  csrfToken: string;
-}
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-export type DongleState = 'UNCLAIMED' | 'CLAIM_PENDING' | 'CLAIMED_ACTIVE' | 'RELEASE_PENDING';
-export interface Dongle {
-  id: string;
-  deviceId: string;
-  name: string | null;
-  state: DongleState;
-  firmwareVersion: string | null;
-  lastSeenAt: string | null;
-  lastSeenAgentId: string | null;
-  groupId: string | null;
-  canConfigVersion: number;
-  canConfigAppliedVersion: number;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface DiscoveredDongle {
-  deviceId: string;
-  firmwareVersion: string | null;
-  lastSeenAt: string;
-  agentId: string;
-  agentName: string;
-}
-export interface Agent {
-  id: string;
-  name: string;
-  hostname: string | null;
-  os: string | null;
-  version: string | null;
-  lastSeenAt: string | null;
-  online: boolean;
-  createdAt: string;
-}
-export interface EnrollmentCode {
-  code: string;
-  expiresAt: string;
-}
-export type GroupMode = 'ACTIVE' | 'PAUSED';
-export interface Group {
-  id: string;
-  name: string | null;
-  mode: GroupMode;
-  dongleAId: string;
-  dongleBId: string;
-  createdAt: string;
-  updatedAt: string;
-}
-export type CanMode = 'NORMAL' | 'LISTEN_ONLY' | 'LOOPBACK';
-export interface CanConfigInput {
-  mode: CanMode;
-  nominalBitrate: number;
-  nominalSamplePoint: number;
-  nominalSjw?: number;
-  clockHz?: number;
-  fdEnabled?: boolean;
-  dataBitrate?: number;
-  dataSamplePoint?: number;
-  dataSjw?: number;
-  termination?: boolean;
-  autoRetransmit?: boolean;
-}
-export interface CanConfig extends Required<Omit<CanConfigInput, 'dataBitrate' | 'dataSamplePoint' | 'dataSjw'>> {
-  dongleId: string;
-  version: number;
-  appliedVersion: number;
-  nominalPrescaler: number;
-  nominalSeg1: number;
-  nominalSeg2: number;
-  dataBitrate: number | null;
-  dataSamplePoint: number | null;
-  dataSjw: number | null;
-  dataPrescaler: number | null;
-  dataSeg1: number | null;
-  dataSeg2: number | null;
-  updatedAt: string | null;
-  applyCommandId?: string;
-}
-export type CommandType = 'PING' | 'GET_STATUS' | 'REBOOT' | 'SEND_FRAME' | 'APPLY_CAN_CONFIG' | 'START_CAPTURE' | 'STOP_CAPTURE';
-export type CommandStatus = 'QUEUED' | 'DELIVERED' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED' | 'TIMED_OUT' | 'CANCELLED';
-export type NewCommand =
-  | { type: 'PING'; payload?: { echo?: string } }
-  | { type: 'GET_STATUS' | 'REBOOT' | 'STOP_CAPTURE' }
-  | { type: 'SEND_FRAME'; payload: { canId: number; extended?: boolean; fd?: boolean; brs?: boolean; data: string } }
-  | { type: 'START_CAPTURE'; payload?: { durationSeconds?: number; maxFrames?: number } };
-export interface Command {
-  id: string;
-  dongleId: string;
-  type: CommandType;
-  payload: unknown;
-  status: CommandStatus;
-  result: unknown;
-  error: string | null;
-  createdByUserId: string | null;
-  agentId: string | null;
-  expiresAt: string;
-  deliveredAt: string | null;
-  completedAt: string | null;
-  createdAt: string;
-}
-export interface MySession {
-  id: string;
-  current: boolean;
-  createdAt: string;
-  lastActiveAt: string;
-  expiresAt: string;
-  ip: string | null;
-  userAgent: string | null;
-}
-export interface AuditEntry {
-  id: string;
-  createdAt: string;
-  actorType: 'user' | 'agent' | 'system';
-  actorId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  result: string;
-  ip: string | null;
-  userAgent: string | null;
-  details: unknown;
-}
-export interface AuditFilters {
-  actorId?: string;
-  action?: string;
-  targetType?: string;
-  targetId?: string;
-  from?: string;
-  to?: string;
-}
+// ---------------------------------------------------------------- types from the generated schema
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+/** The JSON body of an operation's 2xx answer. */
+type Ok<P extends keyof paths, M extends Method> = Op<P, M> extends { responses: infer R }
+  ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]>
+  : never;
+type Body<P extends keyof paths, M extends Method> = Op<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type Query<P extends keyof paths, M extends Method> = Op<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+
+export type Session = Ok<'/api/auth/session', 'get'>;
+export type User = Session['user'];
+export type Role = User['role'];
+export type UserStatus = User['status'];
+export type Page<T> = { items: T[]; nextCursor: string | null };
+export type Dongle = Ok<'/api/dongles/{id}', 'get'>;
+export type DongleState = Dongle['state'];
+export type DiscoveredDongle = Ok<'/api/dongles/discovered', 'get'>['items'][number];
+export type Agent = Ok<'/api/agents/{id}', 'get'>;
+export type EnrollmentCode = Ok<'/api/agents/enrollment-codes', 'post'>;
+export type Group = Ok<'/api/groups/{id}', 'get'>;
+export type GroupMode = Group['mode'];
+export type CanConfig = Ok<'/api/dongles/{id}/can-config', 'get'> & { applyCommandId?: string };
+export type CanConfigInput = Body<'/api/dongles/{id}/can-config', 'put'>;
+export type CanMode = CanConfig['mode'];
+export type Command = Ok<'/api/commands/{id}', 'get'>;
+export type CommandType = Command['type'];
+export type CommandStatus = Command['status'];
+export type NewCommand = Body<'/api/dongles/{id}/commands', 'post'>;
+export type MySession = Ok<'/api/me/sessions', 'get'>['items'][number];
+export type AuditEntry = Ok<'/api/admin/audit-logs', 'get'>['items'][number];
+export type AuditFilters = Omit<Query<'/api/admin/audit-logs', 'get'>, 'cursor' | 'limit'>;
 export interface ErrorDetail {
   path?: string;
   message: string;
 }
+
+// ---------------------------------------------------------------- errors, CSRF, session end
 
 /** An API refusal, with what a person needs: a sentence, the field messages and the request id. */
 export class ApiError extends Error {
@@ -189,96 +80,83 @@ export function setUnauthorizedHandler(handler: (() => void) | null) {
   onUnauthorized = handler;
 }
 
-type Query = Record<string, string | number | undefined | null>;
+const client = createApiClient('', { csrfToken: () => csrfToken ?? undefined, credentials: 'same-origin' });
 
-export function withQuery(path: string, query: Query = {}): string {
+/** The data of a 2xx answer; anything else becomes an ApiError a page can show. */
+async function run<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let result: { data?: T; error?: unknown; response: Response };
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection; the page retries on its own.', null);
+  }
+  const { data, error, response } = result;
+  if (response.ok) return data as T;
+  const body = (error as { error?: { code?: string; message?: string; details?: ErrorDetail[]; requestId?: string } } | undefined)?.error;
+  const apiError = new ApiError(
+    response.status,
+    body?.code ?? 'http_error',
+    body?.message ?? `The server answered ${response.status} ${response.statusText}.`,
+    body?.requestId ?? response.headers.get('X-Request-Id'),
+    body?.details ?? [],
+  );
+  if (response.status === 401 && !new URL(response.url, window.location.href).pathname.startsWith('/api/auth/')) onUnauthorized?.();
+  throw apiError;
+}
+
+export function withQuery(path: string, query: Record<string, string | number | undefined | null> = {}): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
   const qs = params.toString();
   return qs ? `${path}?${qs}` : path;
 }
 
-async function call<T>(method: string, path: string, options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
-  let res: Response;
-  try {
-    res = await fetch(withQuery(path, options.query), {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-  } catch {
-    throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection; the page retries on its own.', null);
-  }
-  const requestId = res.headers.get('X-Request-Id');
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let json: unknown = undefined;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* not JSON: handled below */
-  }
-  if (!res.ok) {
-    const error = (json as { error?: { code?: string; message?: string; details?: ErrorDetail[]; requestId?: string } } | undefined)?.error;
-    const apiError = new ApiError(
-      res.status,
-      error?.code ?? 'http_error',
-      error?.message ?? `The server answered ${res.status} ${res.statusText}.`,
-      error?.requestId ?? requestId,
-      error?.details ?? [],
-    );
-    if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized?.();
-    throw apiError;
-  }
-  return json as T;
-}
+const id = (value: string) => ({ params: { path: { id: value } } });
+
+// ---------------------------------------------------------------- the calls
 
 export const api = {
   // Accounts
-  session: () => call<Session>('GET', '/api/auth/session'),
-  signup: (email: string, password: string) => call<{ email: string; message: string }>('POST', '/api/auth/signup', { body: { email, password } }),
-  verifyEmail: (token: string) => call<{ emailVerified: true }>('POST', '/api/auth/verify-email', { body: { token } }),
-  login: (email: string, password: string) => call<Session>('POST', '/api/auth/login', { body: { email, password } }),
-  logout: () => call<void>('POST', '/api/auth/logout'),
-  requestPasswordReset: (email: string) => call<{ message: string }>('POST', '/api/auth/password-reset/request', { body: { email } }),
-  confirmPasswordReset: (token: string, password: string) => call<void>('POST', '/api/auth/password-reset/confirm', { body: { token, password } }),
-  changePassword: (currentPassword: string, newPassword: string) => call<void>('POST', '/api/me/password', { body: { currentPassword, newPassword } }),
-  mySessions: () => call<Page<MySession>>('GET', '/api/me/sessions', { query: { limit: 200 } }),
-  endSession: (id: string) => call<void>('DELETE', `/api/me/sessions/${id}`),
-  endOtherSessions: () => call<{ revoked: number }>('POST', '/api/me/sessions/revoke-others'),
+  session: () => run(client.GET('/api/auth/session')),
+  signup: (email: string, password: string) => run(client.POST('/api/auth/signup', { body: { email, password } })),
+  verifyEmail: (token: string) => run(client.POST('/api/auth/verify-email', { body: { token } })),
+  login: (email: string, password: string) => run(client.POST('/api/auth/login', { body: { email, password } })),
+  logout: () => run(client.POST('/api/auth/logout')),
+  requestPasswordReset: (email: string) => run(client.POST('/api/auth/password-reset/request', { body: { email } })),
+  confirmPasswordReset: (token: string, password: string) => run(client.POST('/api/auth/password-reset/confirm', { body: { token, password } })),
+  changePassword: (currentPassword: string, newPassword: string) => run(client.POST('/api/me/password', { body: { currentPassword, newPassword } })),
+  mySessions: () => run(client.GET('/api/me/sessions', { params: { query: { limit: 200 } } })),
+  endSession: (sessionId: string) => run(client.DELETE('/api/me/sessions/{id}', id(sessionId))),
+  endOtherSessions: () => run(client.POST('/api/me/sessions/revoke-others')),
 
   // Fleet
-  dongles: (cursor?: string) => call<Page<Dongle>>('GET', '/api/dongles', { query: { limit: 200, cursor } }),
-  dongle: (id: string) => call<Dongle>('GET', `/api/dongles/${id}`),
-  discovered: () => call<{ items: DiscoveredDongle[] }>('GET', '/api/dongles/discovered'),
-  claim: (deviceId: string) => call<Dongle>('POST', '/api/dongles/claim', { body: { deviceId } }),
-  renameDongle: (id: string, name: string | null) => call<Dongle>('PATCH', `/api/dongles/${id}`, { body: { name } }),
-  releaseDongle: (id: string) => call<Dongle>('POST', `/api/dongles/${id}/release`),
-  canConfig: (id: string) => call<CanConfig>('GET', `/api/dongles/${id}/can-config`),
-  putCanConfig: (id: string, version: number, input: CanConfigInput) =>
-    call<CanConfig>('PUT', `/api/dongles/${id}/can-config`, { body: input, headers: { 'If-Match': `"${version}"` } }),
-  agents: () => call<Page<Agent>>('GET', '/api/agents', { query: { limit: 200 } }),
-  createEnrollmentCode: () => call<EnrollmentCode>('POST', '/api/agents/enrollment-codes'),
-  renameAgent: (id: string, name: string) => call<Agent>('PATCH', `/api/agents/${id}`, { body: { name } }),
-  deleteAgent: (id: string) => call<void>('DELETE', `/api/agents/${id}`),
-  groups: () => call<Page<Group>>('GET', '/api/groups', { query: { limit: 200 } }),
-  createGroup: (input: { dongleAId: string; dongleBId: string; name?: string; mode?: GroupMode }) => call<Group>('POST', '/api/groups', { body: input }),
-  updateGroup: (id: string, input: { name?: string; mode?: GroupMode }) => call<Group>('PATCH', `/api/groups/${id}`, { body: input }),
-  deleteGroup: (id: string) => call<void>('DELETE', `/api/groups/${id}`),
-  commands: (dongleId: string) => call<Page<Command>>('GET', `/api/dongles/${dongleId}/commands`, { query: { limit: 50 } }),
+  dongles: (cursor?: string) => run(client.GET('/api/dongles', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
+  dongle: (dongleId: string) => run(client.GET('/api/dongles/{id}', id(dongleId))),
+  discovered: () => run(client.GET('/api/dongles/discovered')),
+  claim: (deviceId: string) => run(client.POST('/api/dongles/claim', { body: { deviceId } })),
+  renameDongle: (dongleId: string, name: string | null) => run(client.PATCH('/api/dongles/{id}', { ...id(dongleId), body: { name } })),
+  releaseDongle: (dongleId: string) => run(client.POST('/api/dongles/{id}/release', id(dongleId))),
+  canConfig: (dongleId: string) => run(client.GET('/api/dongles/{id}/can-config', id(dongleId))) as Promise<CanConfig>,
+  putCanConfig: (dongleId: string, version: number, input: CanConfigInput) =>
+    run(client.PUT('/api/dongles/{id}/can-config', { params: { path: { id: dongleId }, header: { 'If-Match': `"${version}"` } }, body: input })) as Promise<CanConfig>,
+  agents: () => run(client.GET('/api/agents', { params: { query: { limit: 200 } } })),
+  createEnrollmentCode: () => run(client.POST('/api/agents/enrollment-codes')),
+  renameAgent: (agentId: string, name: string) => run(client.PATCH('/api/agents/{id}', { ...id(agentId), body: { name } })),
+  deleteAgent: (agentId: string) => run(client.DELETE('/api/agents/{id}', id(agentId))),
+  groups: () => run(client.GET('/api/groups', { params: { query: { limit: 200 } } })),
+  createGroup: (input: Body<'/api/groups', 'post'>) => run(client.POST('/api/groups', { body: input })),
+  updateGroup: (groupId: string, input: Body<'/api/groups/{id}', 'patch'>) => run(client.PATCH('/api/groups/{id}', { ...id(groupId), body: input })),
+  deleteGroup: (groupId: string) => run(client.DELETE('/api/groups/{id}', id(groupId))),
+  commands: (dongleId: string) => run(client.GET('/api/dongles/{id}/commands', { params: { path: { id: dongleId }, query: { limit: 50 } } })),
   sendCommand: (dongleId: string, command: NewCommand, idempotencyKey: string) =>
-    call<Command>('POST', `/api/dongles/${dongleId}/commands`, { body: command, headers: { 'Idempotency-Key': idempotencyKey } }),
-  cancelCommand: (id: string) => call<Command>('POST', `/api/commands/${id}/cancel`),
+    run(client.POST('/api/dongles/{id}/commands', { params: { path: { id: dongleId }, header: { 'Idempotency-Key': idempotencyKey } }, body: command })),
+  cancelCommand: (commandId: string) => run(client.POST('/api/commands/{id}/cancel', id(commandId))),
 
   // Administration
-  users: (query: { email?: string; status?: UserStatus; role?: Role; cursor?: string }) =>
-    call<Page<User>>('GET', '/api/admin/users', { query: { limit: 50, ...query } }),
-  updateUser: (id: string, change: { role?: Role; status?: UserStatus }) => call<User>('PATCH', `/api/admin/users/${id}`, { body: change }),
-  auditLog: (filters: AuditFilters, cursor?: string) => call<Page<AuditEntry>>('GET', '/api/admin/audit-logs', { query: { limit: 50, ...filters, cursor } }),
+  users: (query: { email?: string; status?: UserStatus; role?: Role; cursor?: string }) => run(client.GET('/api/admin/users', { params: { query: { limit: 50, ...query } } })),
+  updateUser: (userId: string, change: Body<'/api/admin/users/{id}', 'patch'>) => run(client.PATCH('/api/admin/users/{id}', { ...id(userId), body: change })),
+  auditLog: (filters: AuditFilters, cursor?: string) => run(client.GET('/api/admin/audit-logs', { params: { query: { limit: 50, ...filters, ...(cursor ? { cursor } : {}) } } })),
+  /** A plain link (a download): same origin, the session cookie is all it needs. */
   auditExportUrl: (filters: AuditFilters, format: 'csv' | 'ndjson') => withQuery('/api/admin/audit-logs/export', { ...filters, format }),
-  forceRelease: (id: string) => call<Dongle>('POST', `/api/admin/dongles/${id}/force-release`),
+  forceRelease: (dongleId: string) => run(client.POST('/api/admin/dongles/{id}/force-release', id(dongleId))),
 };
