@@ -8,6 +8,7 @@ COPY prisma ./prisma
 COPY apps/dashboard-api/package.json apps/dashboard-api/
 COPY apps/agent-sim/package.json apps/agent-sim/
 COPY apps/dashboard-web/package.json apps/dashboard-web/
+COPY apps/api-client/package.json apps/api-client/
 RUN npm ci --no-audit --no-fund
 COPY apps ./apps
 RUN npm run prisma:generate && npm run build:web

@@ -23,8 +23,9 @@ function newest(file) {
   return Math.max(0, ...readdirSync(file).map((name) => newest(path.join(file, name))));
 }
 
-if (!existsSync(path.join(web, 'package.json')) || !existsSync(path.join(root, 'node_modules/vite'))) {
-  console.log('dashboard-web: not installed here, skipping the web build (the API runs without the dashboard).');
+// (A Docker layer installs dependencies before the sources are copied: no index.html yet.)
+if (!existsSync(path.join(web, 'index.html')) || !existsSync(path.join(root, 'node_modules/vite'))) {
+  console.log('dashboard-web: sources or Vite not here, skipping the web build (the API runs without the dashboard).');
   process.exit(0);
 }
 const force = process.argv.includes('--force');
