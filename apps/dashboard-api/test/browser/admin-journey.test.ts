@@ -8,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertAuditRows } from '../../src/features/audit/audit.test-helpers.ts';
 import { createUser, DEFAULT_PASSWORD } from '../support/factories.ts';
+import { tokenFromLink, waitForEmails } from '../support/mail.ts';
 import { activeDongle, createOperator, startFleetApp } from '../support/fleet.ts';
 import type { TestApp } from '../support/test-app.ts';
 import { checkPage, chromiumPath, ensureWebBuild, launchBrowser, logInWithKeyboard, openPage } from './browser.ts';
@@ -101,7 +102,7 @@ describe.skipIf(!chromiumPath)('administration in the browser', () => {
     await desk.context.close();
   });
 
-  it('account, password reset, force-release and not-found pages work and pass axe', { timeout: 180_000 }, async () => {
+  it('password reset through the emailed link, account, force-release and not-found pages work and pass axe', { timeout: 180_000 }, async () => {
     const admin = await createUser(app.db, { role: 'admin' });
     const owner = await createOperator(app);
     const dongle = await activeDongle(app, owner);
@@ -117,6 +118,19 @@ describe.skipIf(!chromiumPath)('administration in the browser', () => {
     await visitor.page.getByLabel('New password').fill('a brand new long password');
     await visitor.page.getByRole('button', { name: 'Set the new password' }).click();
     await visitor.page.getByRole('alert').getByText(/request id/).waitFor();
+    // The link the email carries (templates.ts) opens the page that sets the new password.
+    const [resetEmail] = await waitForEmails(app.db, owner.user.email);
+    const { link } = tokenFromLink(resetEmail!, '/reset-password');
+    const { pathname, search } = new URL(link);
+    await visitor.page.goto(pathname + search);
+    await visitor.page.getByLabel('New password').fill('a brand new long password');
+    await visitor.page.getByRole('button', { name: 'Set the new password' }).click();
+    await visitor.page.getByText('Your password was changed.').waitFor();
+    await visitor.page.getByLabel('Email').fill(owner.user.email);
+    await visitor.page.getByLabel('Password').fill('a brand new long password');
+    await visitor.page.getByRole('button', { name: 'Log in' }).click();
+    await visitor.page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    expect(visitor.problems).toEqual([]);
     await visitor.context.close();
 
     const desk = await openPage(browser, app.url);
