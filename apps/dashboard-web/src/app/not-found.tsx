@@ -1,6 +1,8 @@
 import { Link } from 'react-router';
+import { useTitle } from '../lib/use-title.ts';
 
 export function NotFoundPage() {
+  useTitle('Page not found');
   return (
     <section>
       <h1>Page not found</h1>

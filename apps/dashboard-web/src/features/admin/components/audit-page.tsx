@@ -7,6 +7,7 @@ import { Field } from '../../../components/ui/field.tsx';
 import { api, type AuditFilters } from '../../../lib/api.ts';
 import { dateTime } from '../../../lib/format.ts';
 import { useAuditLog } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 const FILTERS: Array<{ name: keyof AuditFilters; label: string; type?: string; hint?: string }> = [
   { name: 'action', label: 'Action', hint: 'e.g. dongle.claim' },
@@ -28,6 +29,7 @@ function filtersFrom(data: FormData): AuditFilters {
 }
 
 export function AuditPage() {
+  useTitle('Audit log');
   const [filters, setFilters] = useState<AuditFilters>({});
   const log = useAuditLog(filters);
   const rows = log.data?.pages.flatMap((p) => p.items) ?? [];

@@ -6,8 +6,10 @@ import { ConfirmButton } from '../../../components/ui/confirm.tsx';
 import { ErrorMessage, Notice } from '../../../components/ui/feedback.tsx';
 import { Field } from '../../../components/ui/field.tsx';
 import { api, ApiError } from '../../../lib/api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export function ForceReleasePage() {
+  useTitle('Force-release');
   const [id, setId] = useState('');
   const release = useMutation({ mutationFn: (dongleId: string) => api.forceRelease(dongleId) });
   const fields = release.error instanceof ApiError ? release.error.fieldErrors() : {};

@@ -9,6 +9,7 @@ import type { Role, User, UserStatus } from '../../../lib/api.ts';
 import { timeAgo } from '../../../lib/format.ts';
 import { useSession } from '../../auth/api.ts';
 import { useUpdateUser, useUsers, type UserQuery } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 function UserRow({ user, self }: { user: User; self: boolean }) {
   const update = useUpdateUser();
@@ -40,6 +41,7 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
 }
 
 export function UsersPage() {
+  useTitle('Users');
   const me = useSession().data?.user;
   const [query, setQuery] = useState<UserQuery>({});
   const users = useUsers(query);

@@ -11,6 +11,7 @@ import { Field } from '../../../components/ui/field.tsx';
 import { api, ApiError, type Agent } from '../../../lib/api.ts';
 import { dateTime, timeAgo } from '../../../lib/format.ts';
 import { useAgentMutation, useAgents } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export const agentSimCommand = (code: string, origin = window.location.origin) => `npm start -w apps/agent-sim -- --url ${origin} --code ${code} --dongles 2`;
 
@@ -82,6 +83,7 @@ function AgentRow({ agent }: { agent: Agent }) {
 }
 
 export function AgentsPage() {
+  useTitle('Agents');
   const agents = useAgents();
   return (
     <section>

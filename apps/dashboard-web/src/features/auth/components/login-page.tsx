@@ -5,8 +5,10 @@ import { ErrorMessage, Notice } from '../../../components/ui/feedback.tsx';
 import { Field } from '../../../components/ui/field.tsx';
 import { api } from '../../../lib/api.ts';
 import { safeNext, useSession, useSetSession } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export function LoginPage() {
+  useTitle('Log in');
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const session = useSession();

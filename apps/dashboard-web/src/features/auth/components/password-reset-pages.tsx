@@ -6,8 +6,10 @@ import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage, Notice } from '../../../components/ui/feedback.tsx';
 import { Field } from '../../../components/ui/field.tsx';
 import { api, ApiError } from '../../../lib/api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export function ForgotPasswordPage() {
+  useTitle('Reset your password');
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -49,6 +51,7 @@ export function ForgotPasswordPage() {
 }
 
 export function ResetPasswordPage() {
+  useTitle('Choose a new password');
   const [params] = useSearchParams();
   const token = params.get('token');
   const navigate = useNavigate();

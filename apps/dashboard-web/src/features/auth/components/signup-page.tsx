@@ -4,8 +4,10 @@ import { Button } from '../../../components/ui/button.tsx';
 import { ErrorMessage, Notice } from '../../../components/ui/feedback.tsx';
 import { Field } from '../../../components/ui/field.tsx';
 import { api, ApiError } from '../../../lib/api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export function SignupPage() {
+  useTitle('Sign up');
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);

@@ -5,8 +5,10 @@ import { useEffect, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorMessage, Loading, Notice } from '../../../components/ui/feedback.tsx';
 import { api } from '../../../lib/api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export function VerifyEmailPage() {
+  useTitle('Verify your email');
   const [params] = useSearchParams();
   const token = params.get('token');
   const verify = useMutation({ mutationFn: (t: string) => api.verifyEmail(t) });

@@ -4,8 +4,10 @@ import { Button } from '../../../components/ui/button.tsx';
 import { Empty, ErrorMessage, Loading } from '../../../components/ui/feedback.tsx';
 import { timeAgo } from '../../../lib/format.ts';
 import { useClaim, useDiscovered } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 export function ClaimPage() {
+  useTitle('Claim a dongle');
   const discovered = useDiscovered();
   const claim = useClaim();
   const navigate = useNavigate();

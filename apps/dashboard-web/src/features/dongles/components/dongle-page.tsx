@@ -16,6 +16,7 @@ import { CommandHistory } from '../../commands/components/command-history.tsx';
 import { useGroups } from '../../groups/api.ts';
 import { useDongle, useDongleAction } from '../api.ts';
 import { ConfigVersions, stateTone } from './fleet-page.tsx';
+import { useTitle } from '../../../lib/use-title.ts';
 
 function Rename({ dongle }: { dongle: Dongle }) {
   const [open, setOpen] = useState(false);
@@ -40,6 +41,7 @@ function Rename({ dongle }: { dongle: Dongle }) {
 }
 
 export function DonglePage() {
+  useTitle('Dongle');
   const { id = '' } = useParams();
   const dongle = useDongle(id);
   const agents = useAgents();

@@ -10,6 +10,7 @@ import { dongleOnline, stateLabel, timeAgo } from '../../../lib/format.ts';
 import { useAgents } from '../../agents/api.ts';
 import { useGroups } from '../../groups/api.ts';
 import { useDongles } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 type SortKey = 'name' | 'deviceId' | 'state' | 'lastSeenAt' | 'firmwareVersion';
 const columns: Array<{ key: SortKey; label: string }> = [
@@ -33,6 +34,7 @@ export function ConfigVersions({ dongle }: { dongle: Pick<Dongle, 'canConfigVers
 }
 
 export function FleetPage() {
+  useTitle('Fleet');
   const dongles = useDongles();
   const agents = useAgents();
   const groups = useGroups();

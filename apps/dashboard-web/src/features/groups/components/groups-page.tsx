@@ -9,6 +9,7 @@ import { Field, SelectField } from '../../../components/ui/field.tsx';
 import { api, ApiError, type Dongle, type Group } from '../../../lib/api.ts';
 import { useDongles } from '../../dongles/api.ts';
 import { useGroupMutation, useGroups } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 const label = (d: Dongle | undefined) => (d ? `${d.name ?? 'Unnamed'} (${d.deviceId})` : 'a released dongle');
 
@@ -92,6 +93,7 @@ function GroupCard({ group, byId }: { group: Group; byId: Map<string, Dongle> })
 }
 
 export function GroupsPage() {
+  useTitle('Groups');
   const groups = useGroups();
   const dongles = useDongles();
   const byId = useMemo(() => new Map((dongles.data ?? []).map((d) => [d.id, d])), [dongles.data]);

@@ -8,6 +8,7 @@ import { api, ApiError } from '../../../lib/api.ts';
 import { dateTime, timeAgo } from '../../../lib/format.ts';
 import { useSession } from '../../auth/api.ts';
 import { useMySessions, useSessionMutation } from '../api.ts';
+import { useTitle } from '../../../lib/use-title.ts';
 
 function Sessions() {
   const sessions = useMySessions();
@@ -84,6 +85,7 @@ function ChangePassword() {
 }
 
 export function AccountPage() {
+  useTitle('Account');
   const session = useSession().data;
   return (
     <section>
