@@ -9,8 +9,11 @@ COPY scripts ./scripts
 COPY prisma ./prisma
 COPY apps/dashboard-api/package.json apps/dashboard-api/
 COPY apps/agent-sim/package.json apps/agent-sim/
+COPY apps/dashboard-web/package.json apps/dashboard-web/
+COPY apps/api-client/package.json apps/api-client/
 RUN npm ci --no-audit --no-fund
 COPY apps ./apps
+# build: the API (tsc → dist) and the web dashboard (Vite → apps/dashboard-web/dist).
 RUN npm run build
 
 FROM node:24-bookworm-slim
@@ -18,11 +21,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/dashboard-api/package.json apps/dashboard-api/
 COPY apps/agent-sim/package.json apps/agent-sim/
+COPY apps/dashboard-web/package.json apps/dashboard-web/
+COPY apps/api-client/package.json apps/api-client/
 # No install scripts: the Prisma client is already compiled into dist/, argon2 loads its prebuilt
 # binary without one, and the embedded PostgreSQL is not used here (DATABASE_URL is set).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY prisma/migrations ./prisma/migrations
 COPY --from=build /app/apps/dashboard-api/dist ./apps/dashboard-api/dist
+COPY --from=build /app/apps/dashboard-web/dist ./apps/dashboard-web/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000

@@ -444,6 +444,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dongles/discovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unclaimed dongles the organization's agents reported in the last 5 minutes (the ones I can claim now), latest first
+         * @description At most 200. Never lists a dongle someone owns, nor one only another organization's agents report.
+         */
+        get: operations["getDonglesDiscovered"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dongles": {
         parameters: {
             query?: never;
@@ -680,6 +700,26 @@ export interface paths {
         post?: never;
         /** Remove one tag (no change when absent) */
         delete: operations["deleteOrgsByOrgIdDonglesByIdTagsByKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{orgId}/dongles/discovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unclaimed dongles the organization's agents reported in the last 5 minutes (the ones I can claim now), latest first
+         * @description At most 200. Never lists a dongle someone owns, nor one only another organization's agents report.
+         */
+        get: operations["getOrgsByOrgIdDonglesDiscovered"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3207,6 +3247,41 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    getDonglesDiscovered: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Claimable dongles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            deviceId: string;
+                            firmwareVersion: string | null;
+                            /** Format: date-time */
+                            lastSeenAt: string;
+                            /** Format: uuid */
+                            agentId: string;
+                            agentName: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     getDongles: {
         parameters: {
             query?: {
@@ -4357,6 +4432,45 @@ export interface operations {
                 };
             };
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getOrgsByOrgIdDonglesDiscovered: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Claimable dongles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            deviceId: string;
+                            firmwareVersion: string | null;
+                            /** Format: date-time */
+                            lastSeenAt: string;
+                            /** Format: uuid */
+                            agentId: string;
+                            agentName: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];

@@ -16,6 +16,7 @@ import { mountAgentApiRoutes, mountAgentRoutes } from './features/agents/agents.
 import { createAgentsService } from './features/agents/agents.service.ts';
 import { mountCanConfigRoutes } from './features/can-config/can-config.routes.ts';
 import { createCanConfigService } from './features/can-config/can-config.service.ts';
+import { mountDiscoveredRoutes } from './features/dongles/discovered.ts';
 import { createClaimLapseWorker } from './features/dongles/claim-lapse.ts';
 import { createDongleTokensService } from './features/dongles/dongle-tokens.service.ts';
 import { mountDongleAdminRoutes, mountDongleAgentRoutes, mountDongleRoutes } from './features/dongles/dongles.routes.ts';
@@ -48,6 +49,7 @@ import { OpenApiRegistry } from './platform/http/openapi.ts';
 import { requestId } from './platform/http/request-id.ts';
 import { requestLog } from './platform/http/request-log.ts';
 import { corsForOrigins, securityHeaders } from './platform/http/security-headers.ts';
+import { mountWebApp } from './platform/http/web-app.ts';
 import { Lifecycle } from './platform/lifecycle.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics, metricsMiddleware, type Metrics } from './platform/metrics.ts';
@@ -96,6 +98,8 @@ export interface AppDeps {
   readiness?: Readiness;
   lifecycle?: Lifecycle;
   migrationsDir?: string;
+  /** The built dashboard to serve at `/` (default apps/dashboard-web/dist; false: none). */
+  webDist?: string | false;
   /** How long fleet gauges read from the database are cached (default 5 s; tests use 0). */
   fleetMetricsCacheMs?: number;
 }
@@ -169,6 +173,7 @@ export function createApp(deps: AppDeps): App {
   for (const prefix of FLEET_PREFIXES) {
     mountAgentRoutes(mount(`${prefix}/agents`), { agents });
     mountTagRoutes(mount(`${prefix}/dongles`), { tags });
+    mountDiscoveredRoutes(mount(`${prefix}/dongles`), { db });
     mountDongleRoutes(mount(`${prefix}/dongles`), { dongles });
     mountCanConfigRoutes(mount(`${prefix}/dongles`), { canConfig });
     mountGroupRoutes(mount(`${prefix}/groups`), { groups });
@@ -192,6 +197,7 @@ export function createApp(deps: AppDeps): App {
   setupEvents({ config, db, logger, lifecycle, listener: notifier, keyRing: lazyKeyRing(config), mount });
 
   app.use('/api', api);
+  if (deps.webDist !== false) mountWebApp(app, deps.webDist);
   app.use(routeNotFound);
   app.use(errorHandler(logger));
   return { express: app, openapi, readiness, metrics, lifecycle };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { EmbeddedUnavailableError, startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { applyMigrations } from '../src/db/migrator.ts';
+import { buildWebApp, chromiumPath, SKIP_LINE } from './browser/chromium.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // Once per run, never silently: the browser tests skip themselves without Chromium.
+  if (!chromiumPath) console.log(SKIP_LINE);
+  else buildWebApp();
   const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   let stop = async () => undefined as void;
   let databaseUrl: string;

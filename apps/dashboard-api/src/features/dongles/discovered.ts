@@ -1,0 +1,53 @@
+// "Devices my agents can see that nobody owns yet": the dashboard's claim list. Exactly the rows
+// a claim would accept now (UNCLAIMED, last reported by a live agent of the organization within the
+// possession window), so a click on one of them succeeds unless someone else was faster.
+import { z } from 'zod';
+import type { ApiRouter } from '../../platform/http/api-router.ts';
+import type { Database } from '../../platform/database.ts';
+import { currentScope } from '../organizations/org-scope.ts';
+import { POSSESSION_WINDOW_SECONDS } from './dongle-lock.ts';
+
+const DISCOVERED_LIMIT = 200;
+
+export const discoveredDongleView = z.object({
+  deviceId: z.string(),
+  firmwareVersion: z.string().nullable(),
+  lastSeenAt: z.iso.datetime(),
+  agentId: z.uuid(),
+  agentName: z.string(),
+});
+export const discoveredList = z.object({ items: z.array(discoveredDongleView) });
+export type DiscoveredDongle = z.infer<typeof discoveredDongleView>;
+
+export async function listDiscovered(db: Database, organizationId: string): Promise<DiscoveredDongle[]> {
+  const { rows } = await db.pool.query<{ deviceId: string; firmwareVersion: string | null; lastSeenAt: Date; agentId: string; agentName: string }>(
+    `SELECT d.device_id AS "deviceId", d.firmware_version AS "firmwareVersion", d.last_seen_at AS "lastSeenAt",
+            a.id::text AS "agentId", a.name AS "agentName"
+       FROM dongles d
+       JOIN agents a ON a.id = d.last_seen_agent_id
+      WHERE d.ownership_state = 'UNCLAIMED' AND a.organization_id = $1::uuid AND a.revoked_at IS NULL
+        AND d.last_seen_at > now() - make_interval(secs => $2)
+      ORDER BY d.last_seen_at DESC, d.device_id
+      LIMIT $3`,
+    [organizationId, POSSESSION_WINDOW_SECONDS, DISCOVERED_LIMIT],
+  );
+  return rows.map((row) => ({ ...row, lastSeenAt: row.lastSeenAt.toISOString() }));
+}
+
+/** GET /api/dongles/discovered; mounted before /api/dongles/:id so the word is not read as an id. */
+export function mountDiscoveredRoutes(api: ApiRouter, deps: { db: Database }) {
+  api.get(
+    '/discovered',
+    {
+      summary: 'Unclaimed dongles the organization\'s agents reported in the last 5 minutes (the ones I can claim now), latest first',
+      description: `At most ${DISCOVERED_LIMIT}. Never lists a dongle someone owns, nor one only another organization\'s agents report.`,
+      tags: ['dongles'],
+      auth: 'session',
+      permission: 'fleet.read',
+      responses: { 200: { description: 'Claimable dongles', schema: discoveredList } },
+    },
+    async (_req, res) => {
+      res.json({ items: await listDiscovered(deps.db, currentScope(res).orgId) });
+    },
+  );
+}
