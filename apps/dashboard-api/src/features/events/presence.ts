@@ -40,6 +40,9 @@ interface Flipped {
 async function flip(client: pg.PoolClient, table: 'agents' | 'dongles', toOnline: boolean, windowSeconds: number): Promise<number> {
   const { rows } = await client.query<Flipped>(flipSql(table, toOnline), [windowSeconds]);
   const subject = table === 'agents' ? 'agent' : 'dongle';
+  // recordEvent takes each organization's event lock; two instances flipping different rows of
+  // the same organizations must take those locks in one order, or they deadlock.
+  rows.sort((a, b) => (a.organizationId ?? '').localeCompare(b.organizationId ?? '') || a.id.localeCompare(b.id));
   for (const row of rows) {
     // An unclaimed dongle belongs to no organization: its flag moves, nobody is told.
     if (!row.organizationId) continue;
