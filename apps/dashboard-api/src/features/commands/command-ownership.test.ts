@@ -47,6 +47,10 @@ async function expectNothingCrossesOver(a: Operator, b: Operator, dongleId: stri
   expect(frame.body).toMatchObject({ status: 'CANCELLED', result: null });
   const audit = await app.db.prisma.auditLog.findFirstOrThrow({ where: { action: 'command.cancel', targetId: frameId } });
   expect(audit.details).toMatchObject({ dongleId, type: 'SEND_FRAME', reason });
+  // …and the previous owner's dashboards and webhooks are told, in the previous owner's organization.
+  const event = await app.db.prisma.event.findFirstOrThrow({ where: { type: 'command.cancelled', subjectId: frameId } });
+  expect(event.data).toMatchObject({ dongleId, type: 'SEND_FRAME', reason });
+  expect(event.organizationId).toBe((await app.db.prisma.command.findUniqueOrThrow({ where: { id: frameId } })).organizationId);
 
   // B's own command runs and B reads its result; A gets 404 for it.
   const mine = await send(b, dongleId, { type: 'PING' });

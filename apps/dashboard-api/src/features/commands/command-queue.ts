@@ -8,7 +8,7 @@ import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent, recordEvents } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 
 export type { Command };
@@ -168,10 +168,10 @@ export async function cancelQueuedCommands(
   audit: { actor: Actor; reason: OwnershipEnd; context?: RequestContext },
 ): Promise<number> {
   if (dongleIds.length === 0) return 0;
-  const cancelled = await tx.$queryRaw<{ id: string; dongle_id: string; type: string }[]>`
+  const cancelled = await tx.$queryRaw<{ id: string; dongle_id: string; type: string; organization_id: string }[]>`
     UPDATE commands SET status = 'CANCELLED', error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
      WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND status = 'QUEUED'
-    RETURNING id::text AS id, dongle_id::text AS dongle_id, type::text AS type`;
+    RETURNING id::text AS id, dongle_id::text AS dongle_id, type::text AS type, organization_id::text AS organization_id`;
   for (const row of cancelled) {
     await recordAudit(tx, {
       actor: audit.actor,
@@ -181,6 +181,8 @@ export async function cancelQueuedCommands(
       details: { dongleId: row.dongle_id, type: row.type, reason: audit.reason },
       context: audit.context,
     });
+    fleetCounters.commandsFinished.inc({ type: row.type, status: 'CANCELLED' });
   }
+  await recordEvents(tx, cancelled.map((row) => ({ organizationId: row.organization_id, type: 'command.cancelled' as const, subjectId: row.id, data: { dongleId: row.dongle_id, type: row.type, reason: audit.reason } })));
   return cancelled.length;
 }

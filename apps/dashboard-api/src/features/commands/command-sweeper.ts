@@ -16,7 +16,7 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvents } from '../events/event-writer.ts';
 import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 const BATCH = 500;
@@ -68,10 +68,8 @@ async function transition(on: TransitionClient, sql: string, params: unknown[], 
     fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   }
   // Events after the audit rows: the writer's per-organization lock is then held the shortest time.
-  for (const row of rows) {
-    const type = action === 'command.expire' ? 'command.expired' : 'command.timed_out';
-    await recordEvent(events, { organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } });
-  }
+  const type = action === 'command.expire' ? 'command.expired' : 'command.timed_out';
+  await recordEvents(events, rows.map((row) => ({ organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } })));
   return rows.map((row) => row.id);
 }
 

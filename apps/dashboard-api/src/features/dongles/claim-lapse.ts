@@ -10,7 +10,7 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../audit/audit.writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvents } from '../events/event-writer.ts';
 
 const BATCH = 200;
 
@@ -44,8 +44,15 @@ export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise
           targetId: row.id,
           details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', timeoutSeconds: timeoutMs / 1000 },
         });
-        if (row.organizationId) await recordEvent(tx, { organizationId: row.organizationId, type: 'dongle.state_changed', subjectId: row.id, data: { deviceId: row.deviceId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', reason: 'claim_lapsed' } });
       }
+      await recordEvents(
+        tx,
+        rows.flatMap((row) =>
+          row.organizationId
+            ? [{ organizationId: row.organizationId, type: 'dongle.state_changed' as const, subjectId: row.id, data: { deviceId: row.deviceId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', reason: 'claim_lapsed' } }]
+            : [],
+        ),
+      );
       return rows;
     });
     total += lapsed.length;

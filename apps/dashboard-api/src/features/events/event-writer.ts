@@ -61,7 +61,13 @@ export async function recordEvent(client: EventClient, event: NewEvent): Promise
   return BigInt(rows[0]!.id);
 }
 
-/** Several events of one transaction, in order. */
+/**
+ * Several events of one transaction, grouped by organization in one fixed order. Each event takes
+ * its organization's lock until commit; two transactions that each touch several organizations
+ * (two instances' sweepers, presence passes, lapses) must take those locks in the same order or
+ * they deadlock. Use this, not a loop over recordEvent, whenever the events may span organizations.
+ */
 export async function recordEvents(client: EventClient, events: readonly NewEvent[]): Promise<void> {
-  for (const event of events) await recordEvent(client, event);
+  const ordered = [...events].sort((a, b) => (a.organizationId < b.organizationId ? -1 : a.organizationId > b.organizationId ? 1 : 0));
+  for (const event of ordered) await recordEvent(client, event);
 }

@@ -12,7 +12,7 @@ import type { Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { inPgTransaction } from '../commands/pg-transaction.ts';
-import { recordEvent } from './event-writer.ts';
+import { recordEvents } from './event-writer.ts';
 
 const BATCH = 500;
 
@@ -40,19 +40,15 @@ interface Flipped {
 async function flip(client: pg.PoolClient, table: 'agents' | 'dongles', toOnline: boolean, windowSeconds: number): Promise<number> {
   const { rows } = await client.query<Flipped>(flipSql(table, toOnline), [windowSeconds]);
   const subject = table === 'agents' ? 'agent' : 'dongle';
-  // recordEvent takes each organization's event lock; two instances flipping different rows of
-  // the same organizations must take those locks in one order, or they deadlock.
-  rows.sort((a, b) => (a.organizationId ?? '').localeCompare(b.organizationId ?? '') || a.id.localeCompare(b.id));
-  for (const row of rows) {
-    // An unclaimed dongle belongs to no organization: its flag moves, nobody is told.
-    if (!row.organizationId) continue;
-    await recordEvent(client, {
-      organizationId: row.organizationId,
-      type: `${subject}.${toOnline ? 'online' : 'offline'}`,
-      subjectId: row.id,
-      data: { lastSeenAt: row.lastSeenAt?.toISOString() ?? null },
-    });
-  }
+  // An unclaimed dongle belongs to no organization: its flag moves, nobody is told.
+  await recordEvents(
+    client,
+    rows.flatMap((row) =>
+      row.organizationId
+        ? [{ organizationId: row.organizationId, type: `${subject}.${toOnline ? 'online' : 'offline'}` as const, subjectId: row.id, data: { lastSeenAt: row.lastSeenAt?.toISOString() ?? null } }]
+        : [],
+    ),
+  );
   return rows.length;
 }
 
