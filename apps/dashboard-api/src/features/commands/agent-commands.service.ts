@@ -17,7 +17,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { eventCtes, recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
@@ -32,8 +32,10 @@ const POLL_RETRY_AFTER_SECONDS = 5;
 const DONGLE_REPORT_WINDOW = '5 minutes';
 
 /**
- * One statement: pick the next commands with row locks, skipping rows another poll holds, and
- * mark them DELIVERED. With nothing pending it matches no row, takes no lock and writes nothing.
+ * One statement: pick the next commands with row locks, skipping rows another poll holds, mark
+ * them DELIVERED and record their command.delivered events (the event writer's CTEs), so the
+ * hand-out and its events commit together without BEGIN/COMMIT. With nothing pending it matches
+ * no row, takes no lock and writes nothing: an idle poll is one round trip.
  * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle; the
  * liveness check is uncorrelated, so it runs once per statement (three primary-key lookups).
  * Parameters: see claimParams().
@@ -63,8 +65,11 @@ WITH picked AS (
     FROM picked
    WHERE c.id = picked.id
   RETURNING c.*, picked.device_id
-)
-SELECT * FROM delivered ORDER BY created_at, id`;
+), delivered_events AS (
+  SELECT organization_id, id::text AS subject_id, jsonb_build_object('dongleId', dongle_id, 'type', type, 'agentId', $1::text) AS data
+    FROM delivered ORDER BY created_at, id
+), ${eventCtes('delivered_events', 'command.delivered').trimStart()}
+SELECT * FROM delivered WHERE (SELECT count(*) FROM ev_notified) >= 0 ORDER BY created_at, id`;
 
 /**
  * Records an agent's result in one statement when the command is still DELIVERED to it and
@@ -117,16 +122,10 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   /** Waiting polls admitted per bearer-token hash, in this process. */
   const waiting = new Map<string, number>();
 
-  // One transaction: the hand-out and its command.delivered events commit together.
+  // One statement: the hand-out and its command.delivered events commit together (CLAIM_SQL).
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const commands = await inPgTransaction(db.pool, async (client) => {
-      const { rows } = await client.query(CLAIM_SQL, claimParams(agent, limit));
-      const claimed = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
-      for (const command of claimed) {
-        await recordEvent(client, { organizationId: command.organizationId, type: 'command.delivered', subjectId: command.id, data: { dongleId: command.dongleId, type: command.type, agentId: agent.id } });
-      }
-      return claimed;
-    });
+    const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
+    const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
     for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
     return commands;
   }

@@ -52,6 +52,29 @@ describe('GET /api/agent/commands', () => {
     }
   });
 
+  it('records one command.delivered event per handed-out command, with its webhook delivery, in the hand-out statement', async () => {
+    const fleet = await createFleet(app, { dongles: 2 });
+    const orgId = fleet.agent.agent.organizationId;
+    // A webhook for this type only: the statement writes its outbox row with the event.
+    await app.db.pool.query(`INSERT INTO webhooks (organization_id, url, event_types, secret_sealed) VALUES ($1, 'https://hooks.example.test/x', '{command.delivered}', '\\x00')`, [orgId]);
+    const a = (await fleet.send(fleet.dongles[0]!.id, { type: 'PING' })).body;
+    const b = (await fleet.send(fleet.dongles[1]!.id, { type: 'PING' })).body;
+    expect(ids(await pollAs(app, fleet.agent.authorization, 0))).toEqual([a.id, b.id]);
+    const { rows } = await app.db.pool.query(
+      `SELECT e.subject_type, e.subject_id, e.data, (SELECT count(*)::int FROM webhook_deliveries w WHERE w.event_id = e.id) AS deliveries
+         FROM events e WHERE e.organization_id = $1 AND e.type = 'command.delivered' ORDER BY e.id`,
+      [orgId],
+    );
+    expect(rows).toEqual([
+      { subject_type: 'command', subject_id: a.id, data: { dongleId: fleet.dongles[0]!.id, type: 'PING', agentId: fleet.agent.agent.id }, deliveries: 1 },
+      { subject_type: 'command', subject_id: b.id, data: { dongleId: fleet.dongles[1]!.id, type: 'PING', agentId: fleet.agent.agent.id }, deliveries: 1 },
+    ]);
+    // An idle poll adds none.
+    expect(ids(await pollAs(app, fleet.agent.authorization, 0))).toEqual([]);
+    const { rows: after } = await app.db.pool.query(`SELECT count(*)::int AS n FROM events WHERE organization_id = $1 AND type = 'command.delivered'`, [orgId]);
+    expect(after[0].n).toBe(2);
+  });
+
   it('respects limit', async () => {
     const fleet = await createFleet(app);
     for (let i = 0; i < 3; i++) await fleet.send(fleet.dongle.id, { type: 'PING' });

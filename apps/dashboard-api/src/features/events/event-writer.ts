@@ -48,6 +48,46 @@ deliveries AS (
 notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', ev.id::text) FROM ev)
 SELECT ev.id::text AS id FROM ev, notified`;
 
+/**
+ * The same four steps as CTEs, for a statement that changes rows and records their events in
+ * that one statement: one round trip, and atomic without BEGIN/COMMIT (the agent hand-out, run
+ * by every poll, idle or not). `source` names an earlier CTE of the statement with the columns
+ * organization_id (uuid), subject_id (text) and data (jsonb, built in SQL: it does not pass the
+ * scrubber, so it must hold no secret); each of its rows becomes one `type` event, in its order.
+ * The organizations' locks are taken in one order (as recordEvents does) before any event id is
+ * drawn, and only when `source` has rows: an empty source locks and writes nothing. One NOTIFY
+ * (the highest id) per statement. The statement's main query must read `<prefix>_notified`
+ * (e.g. `WHERE (SELECT count(*) FROM ev_notified) >= 0`): a plain SELECT CTE that nothing reads
+ * does not run.
+ */
+export function eventCtes(source: string, type: EventType, prefix = 'ev'): string {
+  const literal = (value: string) => {
+    if (!/^[a-z_.]+$/.test(value)) throw new Error(`unexpected event type ${value}`);
+    return `'${value}'`;
+  };
+  const eventType = literal(type);
+  const subjectType = literal(EVENT_TYPES[type]);
+  return `
+${prefix}_locked AS (
+  SELECT count(pg_advisory_xact_lock(${EVENT_LOCK_CLASS}, hashtext(o.organization_id::text))) AS n
+    FROM (SELECT DISTINCT organization_id FROM ${source} ORDER BY organization_id) o
+),
+${prefix}_rows AS (
+  INSERT INTO events (organization_id, type, subject_type, subject_id, data)
+  SELECT s.organization_id, ${eventType}, ${subjectType}, s.subject_id, s.data FROM ${source} s CROSS JOIN ${prefix}_locked
+  RETURNING id, organization_id, subject_id, data, created_at
+),
+${prefix}_deliveries AS (
+  INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload)
+  SELECT w.id, e.id, ${eventType},
+         json_build_object('id', e.id::text, 'type', ${eventType}, 'timestamp', e.created_at, 'organizationId', e.organization_id::text,
+                           'subject', json_build_object('type', ${subjectType}, 'id', e.subject_id), 'data', e.data)::text
+    FROM ${prefix}_rows e JOIN webhooks w ON w.organization_id = e.organization_id
+   WHERE w.enabled AND (cardinality(w.event_types) = 0 OR ${eventType} = ANY (w.event_types))
+),
+${prefix}_notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', max(id)::text) FROM ${prefix}_rows HAVING count(*) > 0)`;
+}
+
 export type EventClient = Pick<Tx, '$queryRawUnsafe'> | pg.ClientBase;
 
 const isPg = (client: EventClient): client is pg.ClientBase => typeof (client as pg.ClientBase).query === 'function';
