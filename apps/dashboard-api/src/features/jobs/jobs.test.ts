@@ -22,6 +22,15 @@ afterAll(async () => {
   await app?.stop();
 });
 
+/** The trigger-kept counters (what a tick and the progress read) next to a recount of the executions. */
+async function countersAndRecount(jobId: string) {
+  const read = async (sql: string) => Object.fromEntries((await app.db.pool.query<{ status: string; n: number }>(sql, [jobId])).rows.map((r) => [r.status, r.n]));
+  return {
+    counters: await read(`SELECT status::text, n FROM job_execution_counts WHERE job_id = $1 AND n <> 0`),
+    recount: await read(`SELECT status::text, count(*)::int AS n FROM job_executions WHERE job_id = $1 GROUP BY status`),
+  };
+}
+
 const createJob = async (body: object) => {
   const res = await operator.agent.post('/api/jobs').set(csrf(operator)).send(body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -110,6 +119,10 @@ describe('jobs', () => {
     expect(final.progress).toMatchObject({ CANCELLED: 1, TIMED_OUT: 1, SKIPPED: 1 });
     const command = await app.db.prisma.command.findFirstOrThrow({ where: { jobId: start.body.id } });
     expect([command.status, command.error]).toEqual(['CANCELLED', 'job cancelled']);
+    // Every transition above (start, skip, hand-out, deadline, cancel) kept the counters exact.
+    const { counters, recount } = await countersAndRecount(start.body.id);
+    expect(counters).toEqual(recount);
+    expect(counters).toEqual({ CANCELLED: 1, TIMED_OUT: 1, SKIPPED: 1 });
   });
 
   it('cancels a job with hundreds of QUEUED commands in one go, each command cancelled and audited', async () => {
@@ -127,6 +140,9 @@ describe('jobs', () => {
     expect(cancelled.body.progress).toMatchObject({ CANCELLED: 400, IN_PROGRESS: 0 });
     expect(await app.db.prisma.command.count({ where: { jobId: created.body.id, status: 'CANCELLED' } })).toBe(400);
     expect(await app.db.prisma.auditLog.count({ where: { action: 'command.cancel', organizationId: org.id } })).toBe(400);
+    const { counters, recount } = await countersAndRecount(created.body.id);
+    expect(counters).toEqual({ CANCELLED: 400 });
+    expect(recount).toEqual(counters);
   }, 200_000);
 
   it('refuses invalid rollouts, a malformed selector and requireSigned on a non-firmware job with 422 naming the field', async () => {
