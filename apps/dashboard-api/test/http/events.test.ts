@@ -132,6 +132,17 @@ describe('GET /api/orgs/:orgId/events/stream', () => {
     expect(eventIds(client.frames).slice(0, 2)).toEqual(more.map(Number));
   });
 
+  it('delivers an event whose NOTIFY never came (a writer that died after its commit) by the periodic catch-up, once', async () => {
+    const org = await orgOf(ownerA, 'catch-up');
+    const client = await openSse(streamUrl(org), { cookie: ownerA.cookie });
+    await new Promise((r) => setTimeout(r, 100));
+    // Recorded for a hot path that announces after commit, and never announced.
+    const id = await app.db.prisma.$transaction((tx) => recordEvent(tx, { organizationId: org, type: 'dongle.online', subjectId: randomUUID() }, { notify: false }));
+    const frames = await client.waitFor((f) => f.some((x) => x.id === id.toString()), 15_000);
+    client.close();
+    expect(frames.filter((x) => x.id === id.toString())).toHaveLength(1);
+  });
+
   it('rejects a malformed Last-Event-ID with 422', async () => {
     const client = await openSse(streamUrl(orgA), { cookie: ownerA.cookie, 'last-event-id': 'abc' });
     expect(client.status).toBe(422);

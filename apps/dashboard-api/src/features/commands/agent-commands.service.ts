@@ -17,7 +17,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
-import { eventCtes, recordEvent } from '../events/event-writer.ts';
+import { announceEvents, eventCtes, recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
@@ -35,7 +35,8 @@ const DONGLE_REPORT_WINDOW = '5 minutes';
  * One statement: pick the next commands with row locks, skipping rows another poll holds, mark
  * them DELIVERED and record their command.delivered events (the event writer's CTEs), so the
  * hand-out and its events commit together without BEGIN/COMMIT. With nothing pending it matches
- * no row, takes no lock and writes nothing: an idle poll is one round trip.
+ * no row, takes no lock and writes nothing: an idle poll is one round trip. The NOTIFY for the
+ * event streams is sent after it (announceEvents), so hand-outs do not serialise on it.
  * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle; the
  * liveness check is uncorrelated, so it runs once per statement (three primary-key lookups).
  * Parameters: see claimParams().
@@ -68,7 +69,7 @@ WITH picked AS (
 ), delivered_events AS (
   SELECT organization_id, id::text AS subject_id, jsonb_build_object('dongleId', dongle_id, 'type', type, 'agentId', $1::text) AS data
     FROM delivered ORDER BY created_at, id
-), ${eventCtes('delivered_events', 'command.delivered').trimStart()}
+), ${eventCtes('delivered_events', 'command.delivered', { notify: false }).trimStart()}
 SELECT * FROM delivered WHERE (SELECT count(*) FROM ev_notified) >= 0 ORDER BY created_at, id`;
 
 /**
@@ -126,6 +127,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
     const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
     const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+    if (commands.length > 0) announceEvents(db.pool);
     for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
     return commands;
   }
@@ -208,12 +210,14 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
           type: command.status === 'SUCCEEDED' ? 'command.succeeded' : 'command.failed',
           subjectId: command.id,
           data: { dongleId: command.dongleId, type: command.type, ...(command.error ? { error: command.error.slice(0, 500) } : {}) },
-        });
+        }, { notify: false });
         if (command.type === 'APPLY_CAN_CONFIG' && command.status === 'SUCCEEDED') await markConfigApplied(client, command);
         return { kind: 'recorded' as const, command };
       }
       return resultOutcome(client, agent, commandId, input);
     });
+    // After the COMMIT: a NOTIFY inside the transaction would serialise result commits.
+    if (outcome.kind === 'recorded') announceEvents(db.pool);
     if (outcome.kind === 'recorded') fleetCounters.commandsFinished.inc({ type: outcome.command.type, status: outcome.command.status });
     switch (outcome.kind) {
       case 'recorded':
@@ -259,7 +263,7 @@ async function markConfigApplied(client: pg.PoolClient, command: Command): Promi
     `UPDATE can_configs SET applied_version = $2, updated_at = now() WHERE dongle_id = $1 AND applied_version < $2 AND version >= $2`,
     [command.dongleId, version],
   );
-  if (rowCount) await recordEvent(client, { organizationId: command.organizationId, type: 'can_config.applied', subjectId: command.dongleId, data: { version, commandId: command.id } });
+  if (rowCount) await recordEvent(client, { organizationId: command.organizationId, type: 'can_config.applied', subjectId: command.dongleId, data: { version, commandId: command.id } }, { notify: false });
 }
 
 function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): Promise<WakeReason | 'timeout'> {

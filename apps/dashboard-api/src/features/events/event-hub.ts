@@ -6,7 +6,9 @@
 // schedules one fetch of every such organization's newer events (a LATERAL join over the
 // cursors); wake-ups during a fetch coalesce into one more fetch. Because an organization's events
 // commit in id order (event-writer.ts), `id > cursor` never skips one. When the shared LISTEN
-// connection drops, the hub polls every `fallbackPollMs` until it is back, then fetches once.
+// connection drops, the hub polls every `fallbackPollMs` until it is back, then fetches once;
+// while it is up, it still fetches every fifth tick, as a safety net for a NOTIFY sent after a
+// commit that never came (announceEvents).
 import type { Database } from '../../platform/database.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -33,6 +35,8 @@ export const EVENT_COLUMNS = `id::text AS id, organization_id::text AS "organiza
   subject_id AS "subjectId", data, created_at AS "createdAt"`;
 
 const PAGE = 1000;
+/** Fallback ticks between catch-up fetches while the LISTEN connection is up (5 s by default). */
+const CATCH_UP_TICKS = 5;
 
 const FETCH_SQL = `
 SELECT e.* FROM unnest($1::uuid[], $2::bigint[]) AS c(org, after)
@@ -69,8 +73,11 @@ export class EventHub implements BackgroundWorker {
       }),
       this.deps.listener.onReconnect(() => this.wake()),
     ];
+    // While listening, a catch-up every CATCH_UP_TICKS: the hot paths NOTIFY after their commit
+    // (announceEvents), so an instance that dies in between leaves events no NOTIFY announced.
+    let ticks = 0;
     this.fallback = setInterval(() => {
-      if (!this.deps.listener.isListening) this.wake();
+      if (!this.deps.listener.isListening || ++ticks % CATCH_UP_TICKS === 0) this.wake();
     }, this.deps.fallbackPollMs ?? 1_000);
     this.fallback.unref();
   }

@@ -13,7 +13,8 @@
 //  2. the event row;
 //  3. one webhook delivery per enabled webhook of the organization that wants this type
 //     (the outbox of the webhooks feature: created with the event, so none is lost);
-//  4. NOTIFY fleet_events with only the event id (delivered at commit; streams read the table).
+//  4. NOTIFY fleet_events with only the event id (delivered at commit; streams read the table),
+//     or, on the hot paths, one coalesced NOTIFY after the commit (announceEvents).
 import type pg from 'pg';
 import type { Tx } from '../../platform/database.ts';
 import { scrubSecrets } from '../audit/audit.writer.ts';
@@ -30,7 +31,8 @@ export interface NewEvent {
   data?: Record<string, unknown>;
 }
 
-export const INSERT_EVENT_SQL = `
+function insertEventSql(notify: boolean): string {
+  return `
 WITH locked AS (SELECT pg_advisory_xact_lock(${EVENT_LOCK_CLASS}, hashtext($1::text)) AS ok),
 ev AS (
   INSERT INTO events (organization_id, type, subject_type, subject_id, data)
@@ -44,9 +46,15 @@ deliveries AS (
                            'subject', json_build_object('type', $3, 'id', $4), 'data', $5::jsonb)::text
     FROM webhooks w CROSS JOIN ev
    WHERE w.organization_id = $1::uuid AND w.enabled AND (cardinality(w.event_types) = 0 OR $2 = ANY (w.event_types))
-),
+)${notify ? `,
 notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', ev.id::text) FROM ev)
-SELECT ev.id::text AS id FROM ev, notified`;
+SELECT ev.id::text AS id FROM ev, notified` : `
+SELECT ev.id::text AS id FROM ev`}`;
+}
+
+export const INSERT_EVENT_SQL = insertEventSql(true);
+/** Steps 1–3 only: the caller announces after its commit (announceEvents). */
+const INSERT_EVENT_QUIET_SQL = insertEventSql(false);
 
 /**
  * The same four steps as CTEs, for a statement that changes rows and records their events in
@@ -56,11 +64,12 @@ SELECT ev.id::text AS id FROM ev, notified`;
  * scrubber, so it must hold no secret); each of its rows becomes one `type` event, in its order.
  * The organizations' locks are taken in one order (as recordEvents does) before any event id is
  * drawn, and only when `source` has rows: an empty source locks and writes nothing. One NOTIFY
- * (the highest id) per statement. The statement's main query must read `<prefix>_notified`
+ * (the highest id) per statement, or none with `notify: false` (then announceEvents after it). The statement's main query must read `<prefix>_notified`
  * (e.g. `WHERE (SELECT count(*) FROM ev_notified) >= 0`): a plain SELECT CTE that nothing reads
  * does not run.
  */
-export function eventCtes(source: string, type: EventType, prefix = 'ev'): string {
+export function eventCtes(source: string, type: EventType, options: { prefix?: string; notify?: boolean } = {}): string {
+  const prefix = options.prefix ?? 'ev';
   const literal = (value: string) => {
     if (!/^[a-z_.]+$/.test(value)) throw new Error(`unexpected event type ${value}`);
     return `'${value}'`;
@@ -85,20 +94,54 @@ ${prefix}_deliveries AS (
     FROM ${prefix}_rows e JOIN webhooks w ON w.organization_id = e.organization_id
    WHERE w.enabled AND (cardinality(w.event_types) = 0 OR ${eventType} = ANY (w.event_types))
 ),
-${prefix}_notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', max(id)::text) FROM ${prefix}_rows HAVING count(*) > 0)`;
+${prefix}_notified AS (SELECT ${options.notify === false ? 'max(id)' : `pg_notify('${EVENTS_CHANNEL}', max(id)::text)`} FROM ${prefix}_rows HAVING count(*) > 0)`;
 }
 
 export type EventClient = Pick<Tx, '$queryRawUnsafe'> | pg.ClientBase;
 
 const isPg = (client: EventClient): client is pg.ClientBase => typeof (client as pg.ClientBase).query === 'function';
 
-/** Appends one event inside the caller's transaction; returns its id. */
-export async function recordEvent(client: EventClient, event: NewEvent): Promise<bigint> {
+/**
+ * Appends one event inside the caller's transaction; returns its id. With `notify: false` the
+ * NOTIFY is left out and the caller calls announceEvents() after its COMMIT (see there).
+ */
+export async function recordEvent(client: EventClient, event: NewEvent, options: { notify?: boolean } = {}): Promise<bigint> {
+  const sql = options.notify === false ? INSERT_EVENT_QUIET_SQL : INSERT_EVENT_SQL;
   const params = [event.organizationId, event.type, EVENT_TYPES[event.type], event.subjectId, JSON.stringify(scrubSecrets(event.data ?? {}))];
   const rows = isPg(client)
-    ? (await client.query<{ id: string }>(INSERT_EVENT_SQL, params)).rows
-    : await client.$queryRawUnsafe<{ id: string }[]>(INSERT_EVENT_SQL, ...params);
+    ? (await client.query<{ id: string }>(sql, params)).rows
+    : await client.$queryRawUnsafe<{ id: string }[]>(sql, ...params);
   return BigInt(rows[0]!.id);
+}
+
+const announcing = new WeakMap<pg.Pool, { again: boolean }>();
+
+/**
+ * NOTIFY fleet_events after the caller's transaction committed, for the hot paths (the agent's
+ * hand-out and result post). PostgreSQL serialises the commits of every transaction that sent a
+ * NOTIFY (one global lock from pre-commit to the end of commit), so a NOTIFY inside each result
+ * transaction made them commit one at a time; this sends one small NOTIFY of its own, coalesced
+ * per pool (while one is in flight, any number of calls make one more). The payload is empty:
+ * the hub reads every organization's newer events on any wake-up, so nothing depends on it. If
+ * the process dies between the COMMIT and this, the events are in the table and streams get them
+ * at the next wake-up of their hub, at the latest its periodic catch-up (event-hub.ts); resume
+ * is unaffected (it reads the table).
+ */
+export function announceEvents(pool: pg.Pool): void {
+  const state = announcing.get(pool);
+  if (state) {
+    state.again = true;
+    return;
+  }
+  const mine = { again: false };
+  announcing.set(pool, mine);
+  void (async () => {
+    do {
+      mine.again = false;
+      await pool.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
+    } while (mine.again);
+    announcing.delete(pool);
+  })();
 }
 
 /**
