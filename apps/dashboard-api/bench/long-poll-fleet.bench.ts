@@ -26,7 +26,7 @@ const DONGLES_PER_AGENT = 3;
 const COMMANDS = 200;
 const COMMAND_INTERVAL_MS = 100;
 /** New polls opened per 100 ms while the fleet ramps up (a burst of 10,000 would only measure the pool's queue). */
-const RAMP_PER_TICK = 50;
+const RAMP_PER_TICK = 20;
 const DASHBOARD_RATE = 20;
 const DASHBOARD_SECONDS = 20;
 
@@ -47,7 +47,7 @@ function runFleet(): void {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const open = new Set<http.ClientRequest>();
 
-  function poll(url: URL, token: string): Promise<{ status: number; body: string }> {
+  function poll(url: URL, token: string): Promise<{ status: number; body: string; retryAfter: number }> {
     return new Promise((resolve) => {
       const req = http.request({ host: url.hostname, port: url.port, path: '/api/agent/commands?wait=30&limit=10', agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
         let text = '';
@@ -55,19 +55,22 @@ function runFleet(): void {
         res.on('data', (chunk) => (text += chunk));
         res.on('end', () => {
           open.delete(req);
-          resolve({ status: res.statusCode ?? 0, body: text });
+          resolve({ status: res.statusCode ?? 0, body: text, retryAfter: Number(res.headers['retry-after'] ?? 0) });
         });
       });
       open.add(req);
       req.on('error', () => {
         open.delete(req);
-        resolve({ status: 0, body: '' });
+        resolve({ status: 0, body: '', retryAfter: 0 });
       });
       req.end();
     });
   }
 
+  // As agent-sim does: re-poll at once after a 200; after anything else back off (doubling from
+  // 0.5 s to 30 s, at least the Retry-After given), with jitter so refused polls do not return in step.
   async function loop(url: URL, token: string) {
+    let backoff = 500;
     while (running) {
       const res = await poll(url, token);
       const at = now();
@@ -77,8 +80,10 @@ function runFleet(): void {
         const ids = (JSON.parse(res.body) as { commands: { id: string }[] }).commands.map((c) => c.id);
         stats.delivered += ids.length;
         if (ids.length > 0) process.send!({ kind: 'arrived', ids, at });
+        backoff = 500;
       } else if (running) {
-        await sleep(1_000);
+        await sleep(Math.max(backoff, res.retryAfter * 1_000) * (0.5 + Math.random()));
+        backoff = Math.min(backoff * 2, 30_000);
       }
     }
   }
@@ -195,17 +200,21 @@ export default async function longPollFleetBench(ctx: BenchContext): Promise<str
     while (Date.now() - rampStart < 240_000) {
       await sleep(1_000);
       waiting = await waitingPolls(servers.appUrl);
-      if (opened && waiting >= fleet.length) break;
+      // Never all at once: at any moment some polls are between two waits (answered, re-polling).
+      if (opened && waiting >= fleet.length * 0.98) break;
     }
     const rampSeconds = (Date.now() - rampStart) / 1000;
     ctx.log(`  ${waiting} polls waiting after ${rampSeconds.toFixed(1)} s`);
     await sleep(3_000);
+    // The hand-out serves dongles reported in the last 5 minutes; the ramp may have taken minutes.
+    await pool.query(`UPDATE dongles SET last_seen_at = now() WHERE last_seen_agent_id = ANY($1::uuid[])`, [fleet.map((a) => a.agentId)]);
 
     // Commands to random agents, through the API, while the dashboard is measured.
     const sent = new Map<string, { t0: number; created: number }>();
     const createErrors: Record<number, number> = {};
+    const createUntil = Date.now() + DASHBOARD_SECONDS * 1_000 + 10_000;
     const createLoop = (async () => {
-      for (let i = 0; i < COMMANDS; i++) {
+      for (let i = 0; i < COMMANDS && Date.now() < createUntil; i++) {
         const target = fleet[Math.floor(Math.random() * fleet.length)]!;
         const session = sessions[target.ownerIndex]!;
         const dongleId = target.dongleIds[Math.floor(Math.random() * target.dongleIds.length)]!;
@@ -257,7 +266,7 @@ export default async function longPollFleetBench(ctx: BenchContext): Promise<str
     return [
       `## ${fleet.length.toLocaleString('en')} agents long-polling one instance`,
       '',
-      `\`bench/long-poll-fleet.bench.ts\` (\`LONG_POLL_AGENTS\`, default 10,000). ${fleet.length.toLocaleString('en')} agents in ${ORGS} organizations, ${DONGLES_PER_AGENT} dongles each (${(fleet.length * DONGLES_PER_AGENT).toLocaleString('en')}), one \`wait=30\` poll each on its own keep-alive socket, re-polling as soon as a poll returns, from a separate client process (opened ${RAMP_PER_TICK * 10}/s). The app runs in its own process with production settings (pool of 10, logging off). Then ${COMMANDS} \`PING\` commands, ${1000 / COMMAND_INTERVAL_MS}/s, each to a random agent's dongle through \`POST /api/dongles/:id/commands\` as its organization's owner; meanwhile another operator's \`GET /api/dongles\` (60 dongles) runs at a paced ${DASHBOARD_RATE} req/s for ${DASHBOARD_SECONDS} s, as it did before the fleet connected and after it left. Machine load average (1 min): ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on ${os.cpus().length} cores shared with other work.`,
+      `\`bench/long-poll-fleet.bench.ts\` (\`LONG_POLL_AGENTS\`, default 10,000). ${fleet.length.toLocaleString('en')} agents in ${ORGS} organizations, ${DONGLES_PER_AGENT} dongles each (${(fleet.length * DONGLES_PER_AGENT).toLocaleString('en')}), one \`wait=30\` poll each on its own keep-alive socket, re-polling as soon as a poll returns (after a 429/503: backoff from 0.5 s doubling to 30 s, at least its Retry-After, as agent-sim does), from a separate client process (opened ${RAMP_PER_TICK * 10}/s). The app runs in its own process with production settings (pool of 10, logging off). Then up to ${COMMANDS} \`PING\` commands, one at a time at most ${1000 / COMMAND_INTERVAL_MS}/s (for at most ${DASHBOARD_SECONDS + 10} s), each to a random agent's dongle through \`POST /api/dongles/:id/commands\` as its organization's owner; meanwhile another operator's \`GET /api/dongles\` (60 dongles) runs at a paced ${DASHBOARD_RATE} req/s for ${DASHBOARD_SECONDS} s, as it did before the fleet connected and after it left. Machine load average (1 min): ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on ${os.cpus().length} cores shared with other work.`,
       '',
       '| measurement | value |',
       '|---|---:|',

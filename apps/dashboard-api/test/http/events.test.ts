@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventType } from '../../src/features/events/event-types.ts';
+import type { CommandNotifier } from '../../src/features/commands/command-notifier.ts';
+import { EventHub } from '../../src/features/events/event-hub.ts';
 import { recordEvent } from '../../src/features/events/event-writer.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { createAgent, createLoggedInUser, randomDeviceId, type LoggedIn } from '../support/factories.ts';
 import { csrf, heartbeat, startFleetApp } from '../support/fleet.ts';
 import { joinAs } from '../support/orgs.ts';
@@ -132,15 +135,22 @@ describe('GET /api/orgs/:orgId/events/stream', () => {
     expect(eventIds(client.frames).slice(0, 2)).toEqual(more.map(Number));
   });
 
-  it('delivers an event whose NOTIFY never came (a writer that died after its commit) by the periodic catch-up, once', async () => {
+  it('delivers an event whose NOTIFY never came (a writer that died after its commit) by the hub’s periodic catch-up, once', async () => {
     const org = await orgOf(ownerA, 'catch-up');
-    const client = await openSse(streamUrl(org), { cookie: ownerA.cookie });
-    await new Promise((r) => setTimeout(r, 100));
-    // Recorded for a hot path that announces after commit, and never announced.
-    const id = await app.db.prisma.$transaction((tx) => recordEvent(tx, { organizationId: org, type: 'dongle.online', subjectId: randomUUID() }, { notify: false }));
-    const frames = await client.waitFor((f) => f.some((x) => x.id === id.toString()), 15_000);
-    client.close();
-    expect(frames.filter((x) => x.id === id.toString())).toHaveLength(1);
+    // A hub whose LISTEN connection is up but never hears anything: only the catch-up can find the event.
+    const deaf = { listen: () => () => undefined, onReconnect: () => () => undefined, isListening: true } as unknown as CommandNotifier;
+    const hub = new EventHub({ db: app.db, listener: deaf, logger: createLogger({ level: 'silent' }), fallbackPollMs: 20 });
+    hub.start();
+    try {
+      const seen: string[] = [];
+      await hub.subscribe(org, { deliver: (rows) => seen.push(...rows.map((r) => r.id)) });
+      const id = await app.db.prisma.$transaction((tx) => recordEvent(tx, { organizationId: org, type: 'dongle.online', subjectId: randomUUID() }, { notify: false }));
+      await expect.poll(() => seen, { timeout: 5_000 }).toContain(id.toString());
+      await new Promise((r) => setTimeout(r, 200)); // several more catch-ups
+      expect(seen.filter((x) => x === id.toString())).toHaveLength(1);
+    } finally {
+      await hub.stop();
+    }
   });
 
   it('rejects a malformed Last-Event-ID with 422', async () => {
