@@ -8,6 +8,8 @@ import { compare, pct, perConnection, queueCommands, refreshSightings, seedFleet
 // Enough queued work that no connection's queue runs dry within one measured round.
 const QUEUED_PER_DONGLE = 400;
 
+let firstError: string | undefined;
+
 export default async function agentClaimBench(ctx: BenchContext): Promise<string> {
   const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });
   const agents = await seedFleet(pool, { users: 10, donglesPerUser: 5, historyPerDongle: 20, label: 'claim' });
@@ -23,8 +25,10 @@ export default async function agentClaimBench(ctx: BenchContext): Promise<string
           method: 'GET',
           path: pollPath,
           setupRequest: (req, context) => ({ ...req, headers: { authorization: `Bearer ${token(context)}` } }),
-          onResponse: (_status, body, context) => {
-            (context as { id?: string }).id = (JSON.parse(body) as { commands: { id: string }[] }).commands[0]?.id ?? 'none';
+          onResponse: (status, body, context) => {
+            // A refused poll (e.g. 503 when the machine is overloaded) has no commands: the result post then 404s, counted as non-2xx.
+            if (status !== 200 && !firstError) firstError = `${status} ${body.slice(0, 300)}`;
+            (context as { id?: string }).id = status === 200 ? ((JSON.parse(body) as { commands: { id: string }[] }).commands[0]?.id ?? 'none') : 'none';
           },
         },
         {
@@ -50,6 +54,7 @@ export default async function agentClaimBench(ctx: BenchContext): Promise<string
       ],
       ctx.log,
     );
+    if (firstError) ctx.log(`  first non-200 poll: ${firstError}`);
     const ratio = app!.rps / baseline!.rps;
     return [
       '## Agent claim + result',
