@@ -74,6 +74,7 @@ function runFleet(): void {
     while (running) {
       const res = await poll(url, token);
       const at = now();
+      if (!running) break; // cut by the bench's stop, not answered
       stats.polls++;
       stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;
       if (res.status === 200) {
