@@ -125,7 +125,8 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
 
   // One statement: the hand-out and its command.delivered events commit together (CLAIM_SQL).
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    const { rows } = await db.pool.query(CLAIM_SQL, claimParams(agent, limit));
+    // Named, so each pool connection plans this long statement once, not on every poll.
+    const { rows } = await db.pool.query({ name: 'agent-claim', text: CLAIM_SQL, values: claimParams(agent, limit) });
     const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
     if (commands.length > 0) announceEvents(db.pool);
     for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
