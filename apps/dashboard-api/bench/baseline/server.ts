@@ -89,7 +89,8 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     if (req.method === 'GET' && path === '/agent/commands') {
       const agent = await agentFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 10);
-      const { rows } = await pool.query(CLAIM_SQL, claimParams(agent, limit));
+      // Named, as the service runs it (planned once per connection).
+      const { rows } = await pool.query({ name: 'agent-claim', text: CLAIM_SQL, values: claimParams(agent, limit) });
       return send(res, 200, { commands: rows.map((r) => ({ id: r.id, dongleId: r.dongle_id, deviceId: r.device_id, type: r.type, payload: r.payload })) });
     }
     let match = /^\/agent\/commands\/([0-9a-f-]{36})\/result$/.exec(path);
