@@ -50,6 +50,7 @@ function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; 
       auth: 'session',
       permission: 'fleet.operate',
       query: uploadQuery,
+      rawBody: { contentType: 'application/octet-stream', description: 'The firmware image bytes' },
       responses: {
         201: { description: 'Stored', schema: firmwareImageView },
         409: { description: 'firmware_version_exists' },

@@ -30,6 +30,8 @@ export interface OperationSpec {
    */
   permission?: Permission;
   body?: z.ZodType;
+  /** A body that is not JSON (the firmware upload): its media type, documented as binary. */
+  rawBody?: { contentType: string; description: string };
   query?: z.ZodType;
   params?: z.ZodType;
   headers?: Record<string, { description: string; required?: boolean }>;
@@ -160,6 +162,7 @@ function errorStatuses(op: RegisteredOperation): number[] {
   if (op.params || op.path.includes(':')) statuses.add(404);
   if (op.body || op.query || op.params) statuses.add(422);
   if (op.body) [400, 413, 415].forEach((status) => statuses.add(status));
+  if (op.rawBody) [413, 415].forEach((status) => statuses.add(status));
   if (op.rateLimited) statuses.add(429);
   for (const status of Object.keys(op.responses).map(Number)) if (status >= 400) statuses.add(status);
   return [...statuses].sort((a, b) => a - b);
@@ -214,6 +217,7 @@ export class OpenApiRegistry {
         ...(op.permission ? { 'x-permission': op.permission, 'x-minimum-role': PERMISSIONS[op.permission] } : {}),
         parameters: [...pathParams, ...schemas.parameters(op.query, 'query'), ...headerParams],
         ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.convert(op.body, 'input') } } } } : {}),
+        ...(op.rawBody ? { requestBody: { required: true, description: op.rawBody.description, content: { [op.rawBody.contentType]: { schema: { type: 'string', contentMediaType: op.rawBody.contentType } } } } } : {}),
         responses,
       };
     }
