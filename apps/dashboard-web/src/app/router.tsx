@@ -21,6 +21,10 @@ const AccountPage = named(() => import('../features/me/components/account-page.t
 const UsersPage = named(() => import('../features/admin/components/users-page.tsx'), 'UsersPage');
 const AuditPage = named(() => import('../features/admin/components/audit-page.tsx'), 'AuditPage');
 const ForceReleasePage = named(() => import('../features/admin/components/force-release-page.tsx'), 'ForceReleasePage');
+const MembersPage = named(() => import('../features/orgs/components/members-page.tsx'), 'MembersPage');
+const ApiKeysPage = named(() => import('../features/orgs/components/api-keys-page.tsx'), 'ApiKeysPage');
+const CreateOrgPage = named(() => import('../features/orgs/components/create-org-page.tsx'), 'CreateOrgPage');
+const AcceptInvitationPage = named(() => import('../features/orgs/components/accept-invitation-page.tsx'), 'AcceptInvitationPage');
 const NotFoundPage = named(() => import('./not-found.tsx'), 'NotFoundPage');
 
 export const router = createBrowserRouter([
@@ -47,6 +51,10 @@ export const router = createBrowserRouter([
       { path: '/agents', element: <AgentsPage /> },
       { path: '/groups', element: <GroupsPage /> },
       { path: '/account', element: <AccountPage /> },
+      { path: '/org/members', element: <MembersPage /> },
+      { path: '/org/api-keys', element: <ApiKeysPage /> },
+      { path: '/orgs/new', element: <CreateOrgPage /> },
+      { path: '/invitations/accept', element: <AcceptInvitationPage /> },
       {
         path: '/admin',
         element: <RequireAdmin />,

@@ -20,7 +20,7 @@ import { useTitle } from '../../../lib/use-title.ts';
 
 function Rename({ dongle }: { dongle: Dongle }) {
   const [open, setOpen] = useState(false);
-  const rename = useDongleAction((name: string | null) => api.renameDongle(dongle.id, name));
+  const rename = useDongleAction((orgId, name: string | null) => api.renameDongle(orgId, dongle.id, name));
   const fields = rename.error instanceof ApiError ? rename.error.fieldErrors() : {};
   if (!open) return <Button onClick={() => setOpen(true)}>Rename</Button>;
   return (
@@ -47,7 +47,7 @@ export function DonglePage() {
   const agents = useAgents();
   const groups = useGroups();
   const navigate = useNavigate();
-  const release = useDongleAction(() => api.releaseDongle(id));
+  const release = useDongleAction((orgId) => api.releaseDongle(orgId, id));
 
   if (dongle.isPending) return <Loading label="Loading the dongle…" />;
   if (!dongle.data) {
