@@ -25,6 +25,10 @@ const MembersPage = named(() => import('../features/orgs/components/members-page
 const ApiKeysPage = named(() => import('../features/orgs/components/api-keys-page.tsx'), 'ApiKeysPage');
 const CreateOrgPage = named(() => import('../features/orgs/components/create-org-page.tsx'), 'CreateOrgPage');
 const AcceptInvitationPage = named(() => import('../features/orgs/components/accept-invitation-page.tsx'), 'AcceptInvitationPage');
+const JobsPage = named(() => import('../features/jobs/components/jobs-page.tsx'), 'JobsPage');
+const NewJobPage = named(() => import('../features/jobs/components/new-job-page.tsx'), 'NewJobPage');
+const JobDetailPage = named(() => import('../features/jobs/components/job-detail-page.tsx'), 'JobDetailPage');
+const FirmwarePage = named(() => import('../features/firmware/components/firmware-page.tsx'), 'FirmwarePage');
 const NotFoundPage = named(() => import('./not-found.tsx'), 'NotFoundPage');
 
 export const router = createBrowserRouter([
@@ -51,6 +55,10 @@ export const router = createBrowserRouter([
       { path: '/agents', element: <AgentsPage /> },
       { path: '/groups', element: <GroupsPage /> },
       { path: '/account', element: <AccountPage /> },
+      { path: '/jobs', element: <JobsPage /> },
+      { path: '/jobs/new', element: <NewJobPage /> },
+      { path: '/jobs/:id', element: <JobDetailPage /> },
+      { path: '/firmware', element: <FirmwarePage /> },
       { path: '/org/members', element: <MembersPage /> },
       { path: '/org/api-keys', element: <ApiKeysPage /> },
       { path: '/orgs/new', element: <CreateOrgPage /> },

@@ -3,7 +3,9 @@
 // that cannot work. A copy of the API's policy table (dashboard-api/src/features/organizations/
 // policy.ts, which imports Prisma types the browser build must not see); the API test
 // `web-permissions.test.ts` fails when the two disagree.
-import type { ApiKeyScope, OrgRole } from './api.ts';
+// Self-contained (no import of api.ts) so the API's test can load it under Node.
+type OrgRole = 'owner' | 'admin' | 'operator' | 'viewer';
+type ApiKeyScope = 'read' | 'operate' | 'admin';
 
 const RANK: Record<OrgRole, number> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 
