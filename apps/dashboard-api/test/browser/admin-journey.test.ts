@@ -34,7 +34,7 @@ describe.skipIf(!chromiumPath)('administration in the browser', () => {
     const user = await openPage(browser, app.url);
     await logInWithKeyboard(user.page, operator.user.email, DEFAULT_PASSWORD, '/agents');
     expect(new URL(user.page.url()).pathname, 'the login returned to the page asked for').toBe('/agents');
-    await user.page.getByRole('heading', { name: 'My agents' }).waitFor();
+    await user.page.getByRole('heading', { name: "The organization's agents" }).waitFor();
 
     const desk = await openPage(browser, app.url);
     await logInWithKeyboard(desk.page, admin.email, DEFAULT_PASSWORD);
