@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { applyMigrations } from '../../src/db/migrator.ts';
-import { inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
+import { inPgTransaction } from '../../src/platform/database.ts';
 import { recordEvent } from '../../src/features/events/event-writer.ts';
 import { sha256Hex } from '../../src/platform/secrets.ts';
 import { eventIds, openSse } from '../support/sse-client.ts';

@@ -7,7 +7,7 @@ import type { Database, Tx } from '../../platform/database.ts';
 import { badRequest, notFound, quotaExceeded, unauthorized } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { endWaitingPolls } from '../commands/command-queue.ts';

@@ -5,10 +5,9 @@
 // `alert.resolved` event (the stream shows it; webhooks subscribed to it receive it) and, when
 // the rule says so, email the organization's owners and admins (outbox) — in the same transaction.
 import type pg from 'pg';
-import type { Database } from '../../platform/database.ts';
+import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { inPgTransaction } from '../commands/pg-transaction.ts';
 import { recordEvent } from '../events/event-writer.ts';
 
 const RULE_LOCK_CLASS = 7014;

@@ -8,7 +8,7 @@ import { encodeCursor } from './audit.cursor.ts';
 import { exportFormats, presentAuditLog } from './audit.presenter.ts';
 import { createAuditRepository, type AuditRepository } from './audit.repository.ts';
 import type { AuditExportQuery, AuditFilters, AuditListQuery, AuditLogView, ExportFormat } from './audit.schemas.ts';
-import { recordAudit, type RequestContext } from './audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 
 export interface AuditExport {
   format: ExportFormat;

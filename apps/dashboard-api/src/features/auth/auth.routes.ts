@@ -5,7 +5,7 @@ import { unauthorized } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { clientIp, rateLimit } from '../../platform/rate-limit.ts';
 import { generateSecret } from '../../platform/secrets.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import {
   acceptedView,
   loginBody,

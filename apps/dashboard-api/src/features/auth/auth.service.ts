@@ -7,7 +7,7 @@ import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { personalOrganizationId } from '../organizations/personal.ts';
 import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../email/templates.ts';

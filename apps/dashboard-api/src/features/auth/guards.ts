@@ -13,7 +13,7 @@ import type { Guards } from '../../platform/http/api-router.ts';
 import type { Database } from '../../platform/database.ts';
 import { forbidden, unauthorized } from '../../platform/errors.ts';
 import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, requestContext } from '../audit/audit.writer.ts';
+import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
 import type { AgentPrincipal, SessionUser } from './principal.ts';
 
 /** The session guard's user read (exported for the bench baseline, which must run the same SQL). */

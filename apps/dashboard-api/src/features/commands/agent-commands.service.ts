@@ -12,18 +12,17 @@
 // reaches the agent TIMES OUT.
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
-import type { Database } from '../../platform/database.ts';
+import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
-import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 /** Retry-After of a poll refused for the per-agent cap. */
 const POLL_RETRY_AFTER_SECONDS = 5;
@@ -196,7 +195,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
       const [updated] = (await client.query<CommandRow>(RESULT_SQL, params)).rows;
       if (updated) {
         const command = commandFromRow(updated);
-        await recordAudit(auditClient(client), {
+        await recordAudit(client, {
           actor: { type: 'agent', id: agent.id },
           action: 'command.result',
           targetType: 'command',
@@ -243,7 +242,7 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
   if (!row || row.agent_id !== agent.id) return { kind: 'not_found' as const };
   if (row.status === 'DELIVERED' && row.overdue) {
     // The sweeper has not got to it yet: apply the timeout here, the way it would.
-    await timeOutOverdue({ client }, commandId);
+    await timeOutOverdue(client, commandId);
     return { kind: 'timed_out' as const };
   }
   const command = commandFromRow(row);

@@ -7,7 +7,7 @@ import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { conflict, notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent, recordEvents } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 

@@ -10,14 +10,12 @@
 // trail is complete whoever applied the timer. The ORDER BY (and the redundant 1-second bound,
 // the shortest timeout) steer both batch scans onto the (status, expires_at) and
 // (status, delivered_at) indexes, oldest first.
-import type pg from 'pg';
-import type { Database, Tx } from '../../platform/database.ts';
+import { inPgTransaction, sql, type Database, type Db } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { recordEvents } from '../events/event-writer.ts';
-import { auditClient, inPgTransaction } from './pg-transaction.ts';
 
 const BATCH = 500;
 
@@ -53,23 +51,15 @@ interface TransitionRow {
   organization_id: string;
 }
 
-/** The statements of one transaction, from Prisma (`tx`) or from pg (`client`). */
-type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
-
-async function transition(on: TransitionClient, sql: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
-  const rows =
-    'tx' in on
-      ? await on.tx.$queryRawUnsafe<TransitionRow[]>(sql, ...params)
-      : (await on.client.query<TransitionRow>(sql, params)).rows;
-  const audit = 'tx' in on ? on.tx : auditClient(on.client);
-  const events = 'tx' in on ? on.tx : on.client;
+async function transition(db: Db, statement: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
+  const rows = await sql<TransitionRow>(db, statement, params);
   for (const row of rows) {
-    await recordAudit(audit, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
+    await recordAudit(db, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
     fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   }
   // Events after the audit rows: the writer's per-organization lock is then held the shortest time.
   const type = action === 'command.expire' ? 'command.expired' : 'command.timed_out';
-  await recordEvents(events, rows.map((row) => ({ organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } })));
+  await recordEvents(db, rows.map((row) => ({ organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } })));
   return rows.map((row) => row.id);
 }
 
@@ -77,16 +67,16 @@ async function transition(on: TransitionClient, sql: string, params: unknown[], 
  * QUEUED → EXPIRED for `commandId` if it is overdue, or for the next batch of overdue commands
  * when no id is given. Returns the ids it changed; call inside a transaction.
  */
-export function expireOverdue(on: TransitionClient, commandId?: string): Promise<string[]> {
-  return commandId ? transition(on, EXPIRE_ONE_SQL, [commandId], 'command.expire') : transition(on, EXPIRE_SQL, [], 'command.expire');
+export function expireOverdue(db: Db, commandId?: string): Promise<string[]> {
+  return commandId ? transition(db, EXPIRE_ONE_SQL, [commandId], 'command.expire') : transition(db, EXPIRE_SQL, [], 'command.expire');
 }
 
 /**
  * DELIVERED → TIMED_OUT for `commandId` if it is overdue, or for the next batch of overdue
  * commands when no id is given. Returns the ids it changed; call inside a transaction.
  */
-export function timeOutOverdue(on: TransitionClient, commandId?: string): Promise<string[]> {
-  return commandId ? transition(on, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(on, TIME_OUT_SQL, [], 'command.timeout');
+export function timeOutOverdue(db: Db, commandId?: string): Promise<string[]> {
+  return commandId ? transition(db, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(db, TIME_OUT_SQL, [], 'command.timeout');
 }
 
 interface SweepResult {
@@ -105,7 +95,7 @@ async function sweepCommands(db: Database): Promise<SweepResult> {
     [timeOutOverdue, 'timedOut'],
   ] as const) {
     for (;;) {
-      const ids = await inPgTransaction(db.pool, (client) => apply({ client }));
+      const ids = await inPgTransaction(db.pool, (client) => apply(client));
       result[key] += ids.length;
       if (ids.length < BATCH) break;
     }

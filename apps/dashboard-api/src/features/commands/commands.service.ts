@@ -11,7 +11,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
@@ -123,7 +123,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       if (!row) return { kind: 'not_found' as const };
       if (row.status !== 'QUEUED') return { kind: 'conflict' as const, status: row.status };
       if (row.overdue) {
-        await expireOverdue({ tx }, commandId);
+        await expireOverdue(tx, commandId);
         return { kind: 'conflict' as const, status: 'EXPIRED' };
       }
       const [updated] = await tx.$queryRaw<CommandRow[]>`

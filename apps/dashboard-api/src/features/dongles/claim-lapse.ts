@@ -8,7 +8,7 @@
 import type { Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import { recordEvents } from '../events/event-writer.ts';
 

@@ -13,7 +13,7 @@
 // plain UPDATE whose row locks are taken only on rows that pass its WHERE (ON CONFLICT DO
 // UPDATE … WHERE would lock every conflicting row, including the throttled and foreign ones).
 import type { Database } from '../../platform/database.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { COMMANDS_CHANNEL, workFor } from '../commands/command-queue.ts';

@@ -4,7 +4,7 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';

@@ -4,7 +4,7 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { forbidden, notFound, tooManyRequests } from '../../platform/errors.ts';
 import type { RateLimit } from '../../platform/rate-limit.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { PasswordHasher } from '../auth/password-hashing.ts';
 import { normalizePassword } from '../auth/password-policy.ts';
 import type { SessionUser } from '../auth/principal.ts';

@@ -15,7 +15,7 @@ import type { Database } from '../../platform/database.ts';
 import { forbidden, notFound, unauthorized } from '../../platform/errors.ts';
 import { assertWithinLimits, clientIp, createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, requestContext } from '../audit/audit.writer.ts';
+import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { effectiveRole, may, type Permission } from './policy.ts';
 

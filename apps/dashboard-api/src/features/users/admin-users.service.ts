@@ -4,7 +4,7 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
 import { endWaitingPolls } from '../commands/command-queue.ts';

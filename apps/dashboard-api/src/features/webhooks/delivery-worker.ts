@@ -13,7 +13,7 @@ import type { Config } from '../../config.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { recordEvent } from '../events/event-writer.ts';
