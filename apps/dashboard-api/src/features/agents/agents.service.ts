@@ -16,6 +16,7 @@ import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-si
 import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
 import { presentAgent } from './agents.presenter.ts';
 import type { AgentView, EnrollBody, HeartbeatBody } from './agents.schemas.ts';
+import { activeUserSql } from '../auth/user-status.ts';
 
 export const ENROLLMENT_CODE_TTL_MS = 10 * 60_000;
 
@@ -65,7 +66,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
           UPDATE agent_enrollment_codes c SET used_at = now()
           FROM users u, memberships m
           WHERE c.code_hash = ${codeHash} AND c.used_at IS NULL AND c.expires_at > now()
-            AND u.id = c.user_id AND u.status = 'active' AND u.email_verified_at IS NOT NULL
+            AND u.id = c.user_id AND ${Prisma.raw(activeUserSql('u'))} AND u.email_verified_at IS NOT NULL
             AND m.organization_id = c.organization_id AND m.user_id = c.user_id AND m.role IN ('owner', 'admin')
           RETURNING c.id::text AS id, c.user_id::text AS user_id, c.organization_id::text AS organization_id`;
         if (!redeemed) return null;

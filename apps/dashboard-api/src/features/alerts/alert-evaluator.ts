@@ -9,6 +9,7 @@ import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordEvent } from '../events/event-writer.ts';
+import { activeUserSql } from '../auth/user-status.ts';
 
 const RULE_LOCK_CLASS = 7014;
 
@@ -67,7 +68,7 @@ async function notify(client: pg.PoolClient, rule: Rule, incident: { id: string;
   if (!rule.email) return;
   const { rows } = await client.query<{ email: string }>(
     `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-      WHERE m.organization_id = $1::uuid AND m.role IN ('owner', 'admin') AND u.status = 'active'`,
+      WHERE m.organization_id = $1::uuid AND m.role IN ('owner', 'admin') AND ${activeUserSql('u')}`,
     [rule.organizationId],
   );
   const text = `${summary(rule, details, resolved)}\n\nOpen the dashboard: ${publicUrl}\n`;

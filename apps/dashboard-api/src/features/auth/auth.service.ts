@@ -16,6 +16,7 @@ import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken
 import type { PasswordHasher } from './password-hashing.ts';
 import { normalizePassword } from './password-policy.ts';
 import { endSessions } from './session-revocation.ts';
+import { isActiveUser } from './user-status.ts';
 
 export const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is incorrect.');
 
@@ -116,7 +117,7 @@ export function createAuthService({ db, hasher, config, logger }: AuthServiceDep
         throw invalidCredentials();
       }
       await loginFailures.refund(email);
-      if (user.status !== 'active') {
+      if (!isActiveUser(user)) {
         await audit({ actor, action: 'auth.login', targetType: 'user', targetId: user.id, result: 'denied', details: { reason: 'account_suspended' }, context });
         throw forbidden('account_suspended', 'This account is suspended.');
       }

@@ -18,6 +18,8 @@ import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
+import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
+import { activeUserSql } from '../auth/user-status.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
@@ -27,8 +29,6 @@ import { timeOutOverdue } from './command-sweeper.ts';
 /** Retry-After of a poll refused for the per-agent cap. */
 const POLL_RETRY_AFTER_SECONDS = 5;
 
-/** How recently an agent must have reported a dongle to be handed its commands. */
-const DONGLE_REPORT_WINDOW = '5 minutes';
 
 /**
  * One statement: pick the next commands with row locks, skipping rows another poll holds, and
@@ -45,14 +45,14 @@ WITH picked AS (
    WHERE d.last_seen_agent_id = $1
      AND d.organization_id = $2
      AND q.organization_id = d.organization_id
-     AND d.ownership_state = 'CLAIMED_ACTIVE'
-     AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
+     AND d.ownership_state = ${COMMANDABLE_STATE_SQL}
+     AND ${reportedRecentlySql('d')}
      AND q.status = 'QUEUED'
      AND q.expires_at > now()
      AND q.created_at >= d.owned_since
      AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
                   WHERE t.id = $4 AND a.id = $1 AND a.organization_id = $2
-                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active')
+                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND ${activeUserSql('u')})
    ORDER BY q.created_at, q.id
    LIMIT $3
    FOR UPDATE OF q SKIP LOCKED

@@ -12,6 +12,7 @@ import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { presentGroup } from './groups.presenter.ts';
 import type { CreateGroupBody, GroupView, UpdateGroupBody } from './groups.schemas.ts';
+import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
 
 export type GroupsService = ReturnType<typeof createGroupsService>;
 
@@ -57,7 +58,7 @@ export function createGroupsService(deps: { db: Database }) {
           // Lock both dongles in id order: two creations sharing a dongle queue up, never deadlock.
           for (const id of [input.dongleAId, input.dongleBId].sort()) {
             const dongle = await lockOrgDongle(tx, scope.orgId, { id });
-            if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be CLAIMED_ACTIVE.`);
+            assertCommandable(dongle.state, `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be ${COMMANDABLE_STATE}.`);
           }
           const grouped = await tx.dongleGroupMember.count({ where: { dongleId: { in: [input.dongleAId, input.dongleBId] } } });
           if (grouped > 0) throw alreadyGrouped();
