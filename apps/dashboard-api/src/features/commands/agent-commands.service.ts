@@ -25,6 +25,7 @@ import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
+import { canApply, statusIs, statusTo } from './command-lifecycle.ts';
 
 /** Retry-After of a poll refused for the per-agent cap. */
 const POLL_RETRY_AFTER_SECONDS = 5;
@@ -47,7 +48,7 @@ WITH picked AS (
      AND q.organization_id = d.organization_id
      AND d.ownership_state = ${COMMANDABLE_STATE_SQL}
      AND ${reportedRecentlySql('d')}
-     AND q.status = 'QUEUED'
+     AND ${statusIs('deliver', 'q.status')}
      AND q.expires_at > now()
      AND q.created_at >= d.owned_since
      AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
@@ -58,7 +59,7 @@ WITH picked AS (
    FOR UPDATE OF q SKIP LOCKED
 ), delivered AS (
   UPDATE commands c
-     SET status = 'DELIVERED', agent_id = $1, delivered_at = now(), updated_at = now()
+     SET status = ${statusTo('deliver')}, agent_id = $1, delivered_at = now(), updated_at = now()
     FROM picked
    WHERE c.id = picked.id
   RETURNING c.*, picked.device_id
@@ -72,7 +73,7 @@ SELECT * FROM delivered ORDER BY created_at, id`;
 export const RESULT_SQL = `
 UPDATE commands
    SET status = $3::command_status, result = $4::jsonb, error = $5, completed_at = now(), updated_at = now()
- WHERE id = $1 AND agent_id = $2 AND status = 'DELIVERED'
+ WHERE id = $1 AND agent_id = $2 AND ${statusIs('complete')}
    AND delivered_at + make_interval(secs => timeout_seconds) > now()
 RETURNING *`;
 
@@ -240,7 +241,7 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
     )
   ).rows;
   if (!row || row.agent_id !== agent.id) return { kind: 'not_found' as const };
-  if (row.status === 'DELIVERED' && row.overdue) {
+  if (canApply('time_out', row.status) && row.overdue) {
     // The sweeper has not got to it yet: apply the timeout here, the way it would.
     await timeOutOverdue(client, commandId);
     return { kind: 'timed_out' as const };

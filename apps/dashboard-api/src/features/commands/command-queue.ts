@@ -2,7 +2,7 @@
 // CAN-config PUT queues APPLY_CAN_CONFIG through it). Call it inside the caller's transaction:
 // the row, its audit entry and the wake-up NOTIFY commit together (PostgreSQL delivers a NOTIFY
 // only at commit, so a poller never wakes for a command it cannot see yet).
-import type { Command } from '../../generated/prisma/client.ts';
+import { Prisma, type Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { notFound, quotaExceeded } from '../../platform/errors.ts';
@@ -11,6 +11,7 @@ import { recordAudit, type Actor, type RequestContext } from '../../platform/aud
 import { recordEvent, recordEvents } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
+import { statusIs, statusTo } from './command-lifecycle.ts';
 
 export type { Command };
 
@@ -169,8 +170,8 @@ export async function cancelQueuedCommands(
 ): Promise<number> {
   if (dongleIds.length === 0) return 0;
   const cancelled = await tx.$queryRaw<{ id: string; dongle_id: string; type: string; organization_id: string }[]>`
-    UPDATE commands SET status = 'CANCELLED', error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
-     WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND status = 'QUEUED'
+    UPDATE commands SET status = ${Prisma.raw(statusTo('cancel'))}, error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
+     WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND ${Prisma.raw(statusIs('cancel'))}
     RETURNING id::text AS id, dongle_id::text AS dongle_id, type::text AS type, organization_id::text AS organization_id`;
   for (const row of cancelled) {
     await recordAudit(tx, {

@@ -16,28 +16,29 @@ import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { recordEvents } from '../events/event-writer.ts';
+import { statusIs, statusTo } from './command-lifecycle.ts';
 
 const BATCH = 500;
 
 const expireSql = (ids: string) => `
-UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
+UPDATE commands SET status = ${statusTo('expire')}, error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
-   AND status = 'QUEUED' AND expires_at <= now()
+   AND ${statusIs('expire')} AND expires_at <= now()
 RETURNING id, dongle_id, type, organization_id`;
 
 const timeOutSql = (ids: string) => `
-UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
+UPDATE commands SET status = ${statusTo('time_out')}, error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
-   AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+   AND ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
 RETURNING id, dongle_id, type, organization_id`;
 
 /** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
-export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
+export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE ${statusIs('expire')} AND expires_at <= now()
               ORDER BY expires_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
 
 /** One sweeper batch of overdue DELIVERED commands (exported for the scale bench's EXPLAIN). */
 export const TIME_OUT_SQL = timeOutSql(`SELECT id FROM commands
-               WHERE status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+               WHERE ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
                  AND delivered_at <= now() - interval '1 second'
                ORDER BY delivered_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
 

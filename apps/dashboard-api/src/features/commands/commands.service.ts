@@ -17,6 +17,7 @@ import type { OrgScope } from '../organizations/org-scope.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
 import { expireOverdue } from './command-sweeper.ts';
+import { canApply, statusTo } from './command-lifecycle.ts';
 
 export interface CommandServiceDeps {
   db: Database;
@@ -121,13 +122,13 @@ export function createCommandService(deps: CommandServiceDeps) {
         SELECT c.*, c.expires_at <= now() AS overdue FROM commands c
          WHERE c.id = ${commandId}::uuid AND ${visibleTo(scope.orgId)} FOR UPDATE OF c`;
       if (!row) return { kind: 'not_found' as const };
-      if (row.status !== 'QUEUED') return { kind: 'conflict' as const, status: row.status };
+      if (!canApply('cancel', row.status)) return { kind: 'conflict' as const, status: row.status };
       if (row.overdue) {
         await expireOverdue(tx, commandId);
         return { kind: 'conflict' as const, status: 'EXPIRED' };
       }
       const [updated] = await tx.$queryRaw<CommandRow[]>`
-        UPDATE commands SET status = 'CANCELLED', completed_at = now(), updated_at = now()
+        UPDATE commands SET status = ${Prisma.raw(statusTo('cancel'))}, completed_at = now(), updated_at = now()
          WHERE id = ${commandId}::uuid RETURNING *`;
       await recordEvent(tx, { organizationId: row.organization_id, type: 'command.cancelled', subjectId: commandId, data: { dongleId: row.dongle_id, type: row.type } });
       await recordAudit(tx, { actor: { type: 'user', id: userId }, action: 'command.cancel', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id, type: row.type }, context });
