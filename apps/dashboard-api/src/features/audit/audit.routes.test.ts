@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedInUser, type LoggedIn } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { encodeCursor } from './audit.cursor.ts';
-import { insertAuditRows, type AuditRowInput } from './audit.test-helpers.ts';
+import { insertAuditRows, type AuditRowInput } from '../../../test/support/audit-rows.ts';
 
 let app: TestApp;
 let admin: LoggedIn & { user: { id: string } };

@@ -14,7 +14,7 @@ import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../em
 import { findUserByEmail, recordSuccessfulLogin } from './login.repository.ts';
 import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken, redeemVerificationToken } from './one-time-tokens.ts';
 import type { PasswordHasher } from './password-hashing.ts';
-import { normalizePassword } from './password-policy.ts';
+import { normalizePassword } from '../../platform/password-policy.ts';
 import { endSessions } from './session-revocation.ts';
 import { isActiveUser } from './user-status.ts';
 

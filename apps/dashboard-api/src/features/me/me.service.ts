@@ -6,7 +6,7 @@ import { forbidden, notFound, tooManyRequests } from '../../platform/errors.ts';
 import type { RateLimit } from '../../platform/rate-limit.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { PasswordHasher } from '../auth/password-hashing.ts';
-import { normalizePassword } from '../auth/password-policy.ts';
+import { normalizePassword } from '../../platform/password-policy.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
 import { decodeCursor, toPage, type ListQuery } from '../../platform/pagination.ts';
