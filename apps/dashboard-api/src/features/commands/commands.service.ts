@@ -10,7 +10,7 @@ import { canonicalJson } from '../../platform/canonical-json.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
+import { decodeCursor, keysetAfter, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
@@ -45,7 +45,7 @@ export function historyPageSql(organizationId: string, dongleId: string, options
   // The redundant `created_at <=` bound lets the index range start at the cursor instead of
   // filtering from the newest row on every page.
   const after = position
-    ? Prisma.sql`AND (c.created_at, c.id) < (${position.createdAt}::timestamptz, ${position.id}::uuid)
+    ? Prisma.sql`AND ${keysetAfter(position, { createdAt: 'c.created_at', id: 'c.id' })}
                  AND c.created_at <= ${position.createdAt}::timestamptz`
     : Prisma.empty;
   const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;

@@ -1,7 +1,8 @@
-// Reading the event log: the keyset list (newest first; the cursor is the last id of the page,
+// Reading the event log: the keyset list (newest first; the cursor holds the last id of the page,
 // ids only grow) and the checks an open stream repeats (is the caller still allowed in?).
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
+import { encodeCursor } from '../../platform/pagination.ts';
 import type { EventRow } from './event-hub.ts';
 import type { EventListQuery, EventView } from './events.schemas.ts';
 import { activeUserSql } from '../auth/user-status.ts';
@@ -29,7 +30,7 @@ export function createEventsService(deps: { db: Database }) {
           FROM events WHERE ${Prisma.join(filters, ' AND ')}
          ORDER BY events.id DESC LIMIT ${query.limit + 1}`);
       const page = rows.slice(0, query.limit);
-      return { items: page.map(presentEvent), nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null };
+      return { items: page.map(presentEvent), nextCursor: rows.length > query.limit ? encodeCursor([page[page.length - 1]!.id]) : null };
     },
 
     /** Still a member, account active, and the session or API key still valid. */
