@@ -9,7 +9,7 @@ import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
-import { dissolveGroupOf } from '../groups/group-membership.ts';
+import { dissolveGroupOf } from './group-exit.ts';
 import { lockDongle, lockOrgDongle } from './dongle-lock.ts';
 import { assertTransition, reportedRecentlySql, stateSql, TRANSITIONS } from './dongle-state.ts';
 

@@ -1,4 +1,5 @@
 // A group needs both of its dongles: when one leaves (release, force-release) the group goes.
+// Lives with the dongles (whose ownership ends here), so groups depend on dongles, never back.
 import type { Tx } from '../../platform/database.ts';
 import { recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
 
