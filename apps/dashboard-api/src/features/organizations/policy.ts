@@ -29,6 +29,11 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
+// Routes name these permissions in their spec (platform/http/openapi.ts reads the names from here).
+declare module '../../platform/http/openapi.ts' {
+  interface PermissionRegistry extends Record<keyof typeof PERMISSIONS, true> {}
+}
+
 export function may(role: OrgRole, permission: Permission): boolean {
   return RANK[role] >= RANK[PERMISSIONS[permission]];
 }
