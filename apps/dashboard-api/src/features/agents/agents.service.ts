@@ -17,6 +17,7 @@ import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
 import { presentAgent } from './agents.presenter.ts';
 import type { AgentView, EnrollBody, HeartbeatBody } from './agents.schemas.ts';
 import { activeUserSql } from '../auth/user-status.ts';
+import { holdsSql } from '../organizations/policy.ts';
 
 export const ENROLLMENT_CODE_TTL_MS = 10 * 60_000;
 
@@ -67,7 +68,7 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
           FROM users u, memberships m
           WHERE c.code_hash = ${codeHash} AND c.used_at IS NULL AND c.expires_at > now()
             AND u.id = c.user_id AND ${Prisma.raw(activeUserSql('u'))} AND u.email_verified_at IS NOT NULL
-            AND m.organization_id = c.organization_id AND m.user_id = c.user_id AND m.role IN ('owner', 'admin')
+            AND m.organization_id = c.organization_id AND m.user_id = c.user_id AND ${Prisma.raw(holdsSql('m', 'agents.manage'))}
           RETURNING c.id::text AS id, c.user_id::text AS user_id, c.organization_id::text AS organization_id`;
         if (!redeemed) return null;
         const agent = await tx.agent.create({

@@ -38,6 +38,11 @@ export function may(role: OrgRole, permission: Permission): boolean {
   return RANK[role] >= RANK[PERMISSIONS[permission]];
 }
 
+/** The same rule in SQL: the membership row `alias` holds `permission` (for notifications, enrollment). */
+export function holdsSql(alias: string, permission: Permission): string {
+  return `${alias}.role IN (${ORG_ROLES.filter((role) => may(role, permission)).map((role) => `'${role}'`).join(', ')})`;
+}
+
 export const atLeast = (role: OrgRole, than: OrgRole) => RANK[role] >= RANK[than];
 
 /** The role an API key scope stands for. */

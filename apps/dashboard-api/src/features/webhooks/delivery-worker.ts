@@ -22,6 +22,7 @@ import { postJson, type PostResult } from './outbound-http.ts';
 import { liveSecrets } from './webhook-secrets.ts';
 import { signedHeaders } from './webhook-signing.ts';
 import { activeUserSql } from '../auth/user-status.ts';
+import { holdsSql } from '../organizations/policy.ts';
 
 const BATCH = 20;
 
@@ -116,7 +117,7 @@ export function createDeliveryWorker(deps: { db: Database; logger: Logger; keyRi
     await recordEvent(tx, { organizationId: delivery.organizationId, type: 'webhook.disabled', subjectId: delivery.webhookId, data: { reason } });
     const admins = await tx.$queryRaw<{ email: string }[]>`
       SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-       WHERE m.organization_id = ${delivery.organizationId}::uuid AND m.role IN ('owner', 'admin') AND ${Prisma.raw(activeUserSql('u'))}`;
+       WHERE m.organization_id = ${delivery.organizationId}::uuid AND ${Prisma.raw(holdsSql('m', 'members.manage'))} AND ${Prisma.raw(activeUserSql('u'))}`;
     const host = new URL(delivery.url).host;
     for (const { email } of admins) {
       await enqueueEmail(tx, {
