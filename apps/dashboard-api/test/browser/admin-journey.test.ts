@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertAuditRows } from '../../src/features/audit/audit.test-helpers.ts';
+import { insertAuditRows } from '../support/audit-rows.ts';
 import { createUser, DEFAULT_PASSWORD } from '../support/factories.ts';
 import { tokenFromLink, waitForEmails } from '../support/mail.ts';
 import { activeDongle, createOperator, startFleetApp } from '../support/fleet.ts';

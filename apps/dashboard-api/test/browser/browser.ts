@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { repoRoot } from '../../src/db/paths.ts';
+import { repoRoot } from '../../src/platform/paths.ts';
 import { chromiumPath } from './chromium.ts';
 
 export { chromiumPath };

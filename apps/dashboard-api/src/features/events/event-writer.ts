@@ -14,9 +14,8 @@
 //  3. one webhook delivery per enabled webhook of the organization that wants this type
 //     (the outbox of the webhooks feature: created with the event, so none is lost);
 //  4. NOTIFY fleet_events with only the event id (delivered at commit; streams read the table).
-import type pg from 'pg';
-import type { Tx } from '../../platform/database.ts';
-import { scrubSecrets } from '../audit/audit.writer.ts';
+import { sql, type Db } from '../../platform/database.ts';
+import { scrubSecrets } from '../../platform/audit/scrub-secrets.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 
 export const EVENTS_CHANNEL = 'fleet_events';
@@ -48,16 +47,10 @@ deliveries AS (
 notified AS (SELECT pg_notify('${EVENTS_CHANNEL}', ev.id::text) FROM ev)
 SELECT ev.id::text AS id FROM ev, notified`;
 
-export type EventClient = Pick<Tx, '$queryRawUnsafe'> | pg.ClientBase;
-
-const isPg = (client: EventClient): client is pg.ClientBase => typeof (client as pg.ClientBase).query === 'function';
-
 /** Appends one event inside the caller's transaction; returns its id. */
-export async function recordEvent(client: EventClient, event: NewEvent): Promise<bigint> {
+export async function recordEvent(client: Db, event: NewEvent): Promise<bigint> {
   const params = [event.organizationId, event.type, EVENT_TYPES[event.type], event.subjectId, JSON.stringify(scrubSecrets(event.data ?? {}))];
-  const rows = isPg(client)
-    ? (await client.query<{ id: string }>(INSERT_EVENT_SQL, params)).rows
-    : await client.$queryRawUnsafe<{ id: string }[]>(INSERT_EVENT_SQL, ...params);
+  const rows = await sql<{ id: string }>(client, INSERT_EVENT_SQL, params);
   return BigInt(rows[0]!.id);
 }
 
@@ -67,7 +60,7 @@ export async function recordEvent(client: EventClient, event: NewEvent): Promise
  * (two instances' sweepers, presence passes, lapses) must take those locks in the same order or
  * they deadlock. Use this, not a loop over recordEvent, whenever the events may span organizations.
  */
-export async function recordEvents(client: EventClient, events: readonly NewEvent[]): Promise<void> {
+export async function recordEvents(client: Db, events: readonly NewEvent[]): Promise<void> {
   const ordered = [...events].sort((a, b) => (a.organizationId < b.organizationId ? -1 : a.organizationId > b.organizationId ? 1 : 0));
   for (const event of ordered) await recordEvent(client, event);
 }

@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentAgent } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { parseRange } from './byte-range.ts';

@@ -5,7 +5,6 @@
 // validated and whether the chain has a rate limit). apps/api-client is generated from this
 // document; test/contract/openapi.test.ts validates it with a real OpenAPI validator.
 import { z } from 'zod';
-import { PERMISSIONS, type Permission } from '../../features/organizations/policy.ts';
 
 export type AuthMode = 'public' | 'session' | 'verified' | 'admin' | 'agent';
 
@@ -168,8 +167,19 @@ function errorStatuses(op: RegisteredOperation): number[] {
   return [...statuses].sort((a, b) => a - b);
 }
 
+/**
+ * The organization permissions a route may name. features/organizations/policy.ts declares its
+ * matrix into this interface (declaration merging), so an unknown permission does not compile
+ * and platform/ imports no feature.
+ */
+export interface PermissionRegistry {}
+export type Permission = Extract<keyof PermissionRegistry, string>;
+
 export class OpenApiRegistry {
   private readonly operations: RegisteredOperation[] = [];
+
+  /** `minimumRole` names the least role holding a permission (`x-minimum-role`); the app passes the policy's. */
+  constructor(private readonly options: { minimumRole?: (permission: Permission) => string } = {}) {}
 
   add(method: string, path: string, spec: OperationSpec, options: { rateLimited?: boolean } = {}): void {
     const operationId = spec.operationId ?? deriveOperationId(method, path);
@@ -214,7 +224,7 @@ export class OpenApiRegistry {
         tags: op.tags ?? [],
         // A route with an organization permission also takes an API key, without the CSRF header.
         security: op.permission ? [...security(op), { apiKey: [] }] : security(op),
-        ...(op.permission ? { 'x-permission': op.permission, 'x-minimum-role': PERMISSIONS[op.permission] } : {}),
+        ...(op.permission ? { 'x-permission': op.permission, ...(this.options.minimumRole ? { 'x-minimum-role': this.options.minimumRole(op.permission) } : {}) } : {}),
         parameters: [...pathParams, ...schemas.parameters(op.query, 'query'), ...headerParams],
         ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.convert(op.body, 'input') } } } } : {}),
         ...(op.rawBody ? { requestBody: { required: true, description: op.rawBody.description, content: { [op.rawBody.contentType]: { schema: { type: 'string', contentMediaType: op.rawBody.contentType } } } } } : {}),
