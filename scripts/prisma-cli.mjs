@@ -2,7 +2,7 @@
 // Runs the Prisma CLI for the commands that need no native engine (generate, validate, format).
 // The CLI insists on a schema-engine binary and would try to download one from Prisma's own
 // host, which offline machines cannot reach; these commands never execute it, so pointing the
-// variable at any existing file is enough. Migrations go through src/db/migrator.ts instead.
+// variable at any existing file is enough. Migrations go through src/tooling/migrator.ts instead.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';

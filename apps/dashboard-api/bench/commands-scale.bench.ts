@@ -8,7 +8,7 @@
 // req/s; EXPLAIN shows no sequential scan on the hot queries.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { applyMigrations } from '../src/db/migrator.ts';
+import { applyMigrations } from '../src/tooling/migrator.ts';
 import { CLAIM_SQL, claimParams, RESULT_SQL } from '../src/features/commands/agent-commands.service.ts';
 import { EXPIRE_SQL, TIME_OUT_SQL } from '../src/features/commands/command-sweeper.ts';
 import { historyPageSql } from '../src/features/commands/commands.service.ts';

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
-import { freePort } from '../src/db/embedded.ts';
+import { freePort } from '../src/tooling/embedded.ts';
 import { DEFAULT_ADMIN_EMAIL } from '../src/features/users/admin-bootstrap.ts';
-import { repoRoot } from '../src/db/paths.ts';
+import { repoRoot } from '../src/platform/paths.ts';
 import { chromiumPath } from '../test/browser/chromium.ts';
 import type { BenchContext } from './run.ts';
 

@@ -48,10 +48,11 @@ type Mode = 'off' | 'inTx' | 'after';
 async function iteration(pool: pg.Pool, w: Worker, mode: Mode): Promise<void> {
   const withEvents = mode !== 'off';
   const { announceEvents, recordEvent } = await import('../src/features/events/event-writer.ts');
-  const { INSERT_AUDIT, inPgTransaction } = await import('../src/features/commands/pg-transaction.ts');
+  const { inPgTransaction } = await import('../src/platform/database.ts');
+  const { INSERT_AUDIT } = await import('../src/platform/audit/audit-writer.ts');
   const { RESULT_SQL } = await import('../src/features/commands/agent-commands.service.ts');
   const audit = (client: pg.PoolClient, action: string, id: string) =>
-    client.query(INSERT_AUDIT, ['user', w.userId, action, 'command', id, 'success', null, null, JSON.stringify({ dongleId: w.dongleId })]);
+    client.query(INSERT_AUDIT, ['user', w.userId, action, 'command', id, 'success', null, null, JSON.stringify({ dongleId: w.dongleId }), null]);
   const command = await inPgTransaction(pool, async (client) => {
     const { rows: [c] } = await client.query(INSERT_COMMAND, [w.dongleId, w.userId]);
     await audit(client, 'command.create', c.id);

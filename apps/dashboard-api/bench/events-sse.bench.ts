@@ -86,7 +86,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function emitAndMeasure(pool: pg.Pool, orgId: string, streams: Stream[]): Promise<{ p50: number; p99: number; max: number; missing: number }> {
   const { recordEvent } = await import('../src/features/events/event-writer.ts');
-  const { inPgTransaction } = await import('../src/features/commands/pg-transaction.ts');
+  const { inPgTransaction } = await import('../src/platform/database.ts');
   const sent: Array<[string, number]> = [];
   for (let i = 0; i < EVENTS; i++) {
     const id = await inPgTransaction(pool, (client) => recordEvent(client, { organizationId: orgId, type: 'dongle.online', subjectId: randomUUID(), data: { n: i } }));

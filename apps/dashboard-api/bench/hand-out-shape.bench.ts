@@ -22,7 +22,7 @@ type Shape = 'before' | 'now';
 async function handOut(pool: pg.Pool, agent: SeededAgent, tokenId: string, shape: Shape): Promise<number> {
   const { CLAIM_SQL, claimParams } = await import('../src/features/commands/agent-commands.service.ts');
   const { announceEvents, recordEvent } = await import('../src/features/events/event-writer.ts');
-  const { inPgTransaction } = await import('../src/features/commands/pg-transaction.ts');
+  const { inPgTransaction } = await import('../src/platform/database.ts');
   const params = claimParams({ id: agent.agentId, organizationId: agent.organizationId, tokenId }, 1);
   if (shape === 'now') {
     const { rows } = await pool.query({ name: 'agent-claim', text: CLAIM_SQL, values: params });

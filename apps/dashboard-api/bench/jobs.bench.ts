@@ -10,7 +10,7 @@
 //   4. scheduler tick cost with a 100,000-target job in flight vs an idle tick (no unfinished job).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { applyMigrations } from '../src/db/migrator.ts';
+import { applyMigrations } from '../src/tooling/migrator.ts';
 import { dongleListSql } from '../src/features/dongles/dongle-list.query.ts';
 import { runSchedulerTick } from '../src/features/jobs/job-scheduler.ts';
 import { createJobsService } from '../src/features/jobs/jobs.service.ts';

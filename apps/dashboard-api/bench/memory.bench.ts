@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { freePort } from '../src/db/embedded.ts';
-import { repoRoot } from '../src/db/paths.ts';
+import { freePort } from '../src/tooling/embedded.ts';
+import { repoRoot } from '../src/platform/paths.ts';
 import type { BenchContext } from './run.ts';
 import { seedFleet } from './commands-bench-kit.ts';
 

@@ -8,9 +8,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startEmbeddedPostgres } from '../src/db/embedded.ts';
-import { applyMigrations } from '../src/db/migrator.ts';
-import { repoRoot } from '../src/db/paths.ts';
+import { startEmbeddedPostgres } from '../src/tooling/embedded.ts';
+import { applyMigrations } from '../src/tooling/migrator.ts';
+import { repoRoot } from '../src/platform/paths.ts';
 
 export interface BenchContext {
   /** A migrated database for this run. */

@@ -38,6 +38,7 @@ import { createApiKeysService } from './features/organizations/api-keys.service.
 import { createInvitationsService } from './features/organizations/invitations.service.ts';
 import { mountInvitationAcceptRoutes, mountOrganizationRoutes } from './features/organizations/organizations.routes.ts';
 import { createOrganizationsService } from './features/organizations/organizations.service.ts';
+import { PERMISSIONS } from './features/organizations/policy.ts';
 import { registerFleetGauges } from './features/health/fleet-metrics.ts';
 import { mountHealthRoutes, type Readiness } from './features/health/health.routes.ts';
 import type { Database } from './platform/database.ts';
@@ -118,7 +119,7 @@ export function createApp(deps: AppDeps): App {
   const readiness = deps.readiness ?? { draining: false };
   const hasher = deps.hasher ?? PasswordHasher.fromConfig(config);
   const lifecycle = deps.lifecycle ?? new Lifecycle();
-  const openapi = new OpenApiRegistry();
+  const openapi = new OpenApiRegistry({ minimumRole: (permission) => PERMISSIONS[permission] });
   const guards = createGuards(db, config);
   lifecycle.addWorker(rateLimitPruner(db, logger));
 

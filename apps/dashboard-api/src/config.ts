@@ -2,8 +2,8 @@
 // typed and frozen. A bad value stops the start with one clear line per problem.
 import path from 'node:path';
 import { z } from 'zod';
-import { repoRoot } from './db/paths.ts';
-import { passwordSchema } from './features/auth/password-policy.ts';
+import { repoRoot } from './platform/paths.ts';
+import { passwordSchema } from './platform/password-policy.ts';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })

@@ -1,10 +1,10 @@
 // The server entry: configuration → database (embedded when DATABASE_URL is unset) →
 // migrations → first admin → listen. SIGTERM/SIGINT drain and stop in order.
 import { loadConfig, ConfigError } from './config.ts';
-import { loadOrCreateDevSecret } from './db/dev-secrets.ts';
-import { applyMigrationsInChildProcess } from './db/migrate-child.ts';
-import { migrationStatus } from './db/migrator.ts';
-import { provisionDatabase } from './db/provision.ts';
+import { loadOrCreateDevSecret } from './tooling/dev-secrets.ts';
+import { applyMigrationsInChildProcess } from './tooling/migrate-child.ts';
+import { migrationStatus } from './tooling/migrator.ts';
+import { provisionDatabase } from './tooling/provision.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { announceOneTimePassword, ensureAdmin } from './features/users/admin-bootstrap.ts';
 import { connectDatabase } from './platform/database.ts';

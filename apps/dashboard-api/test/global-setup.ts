@@ -5,8 +5,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { EmbeddedUnavailableError, startEmbeddedPostgres } from '../src/db/embedded.ts';
-import { applyMigrations } from '../src/db/migrator.ts';
+import { EmbeddedUnavailableError, startEmbeddedPostgres } from '../src/tooling/embedded.ts';
+import { applyMigrations } from '../src/tooling/migrator.ts';
 import { buildWebApp, chromiumPath, SKIP_LINE } from './browser/chromium.ts';
 
 declare module 'vitest' {

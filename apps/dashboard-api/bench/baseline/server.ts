@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { CLAIM_SQL, claimParams, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
 import { AGENT_AUTH_SQL, SESSION_USER_SQL } from '../../src/features/auth/guards.ts';
-import { INSERT_AUDIT, inPgTransaction } from '../../src/features/commands/pg-transaction.ts';
+import { INSERT_AUDIT } from '../../src/platform/audit/audit-writer.ts';
+import { inPgTransaction } from '../../src/platform/database.ts';
 import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
 import { MEMBERSHIP_SQL } from '../../src/features/organizations/org-scope.ts';
 
@@ -101,7 +102,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
         const updated = (await client.query(RESULT_SQL, [match![1], agent.id, body.status, body.result === undefined ? null : JSON.stringify(body.result), body.error ?? null])).rows[0];
         if (updated) {
           const details = JSON.stringify({ status: updated.status, type: updated.type, dongleId: updated.dongle_id });
-          await client.query(INSERT_AUDIT, ['agent', agent.id, 'command.result', 'command', updated.id, 'success', '127.0.0.1', null, details]);
+          await client.query(INSERT_AUDIT, ['agent', agent.id, 'command.result', 'command', updated.id, 'success', '127.0.0.1', null, details, null]);
         }
         return updated;
       });

@@ -4,7 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config.ts';
-import { provisionDatabase } from '../db/provision.ts';
+import { provisionDatabase } from '../tooling/provision.ts';
 import { connectDatabase, type Database } from '../platform/database.ts';
 import { createLogger } from '../platform/logger.ts';
 

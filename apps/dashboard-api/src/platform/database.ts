@@ -7,7 +7,50 @@ import { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from './logger.ts';
 
 export { Prisma };
+/** A Prisma interactive-transaction client: the model API (`tx.dongle.update`) and raw SQL. */
 export type Tx = Prisma.TransactionClient;
+
+/**
+ * The data-access rule (doc/architecture.md, "Data access"): every function that reads or writes
+ * inside someone else's transaction takes a `Db` and runs its raw SQL through `sql()`, so it
+ * works on the caller's connection and transaction whether that is a Prisma interactive
+ * transaction (`tx`, or `prisma` for one auto-committed statement) or a pg client inside
+ * `inPgTransaction` (the hot paths the benchmarks justify). Never two styles in one transaction.
+ * The two drivers map int8 and numeric differently (Prisma: bigint / Decimal; pg: string), so
+ * shared statements select those cast (`::text`, `::int`).
+ */
+export type Db = Pick<Tx, '$queryRawUnsafe'> | pg.ClientBase;
+
+const isPgClient = (db: Db): db is pg.ClientBase => typeof (db as pg.ClientBase).query === 'function';
+
+/** Runs one parameterized statement on `db` (in its transaction, if any); returns its rows. */
+export async function sql<Row>(db: Db, text: string, params: readonly unknown[] = []): Promise<Row[]> {
+  if (isPgClient(db)) return (await db.query(text, params as unknown[])).rows as Row[];
+  return db.$queryRawUnsafe<Row[]>(text, ...params);
+}
+
+/**
+ * One raw pg transaction, for the few hot paths where Prisma's interactive transaction costs
+ * more CPU than the statements themselves (measured: ~2 ms against 0.3 ms, doc/benchmarks.md).
+ * A connection lost mid-transaction surfaces as the failed query (→ 503): every pool client has
+ * an 'error' listener (connectDatabase), so it never becomes an unhandled event.
+ */
+export async function inPgTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    // A client whose ROLLBACK failed is broken: release(error) discards it instead of pooling it.
+    client.release(broken);
+  }
+}
 
 export interface Database {
   prisma: PrismaClient;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertAuditRows } from '../../src/features/audit/audit.test-helpers.ts';
+import { insertAuditRows } from '../support/audit-rows.ts';
 import { createUser, DEFAULT_PASSWORD } from '../support/factories.ts';
 import { tokenFromLink, waitForEmails } from '../support/mail.ts';
 import { activeDongle, createOperator, startFleetApp } from '../support/fleet.ts';
@@ -34,7 +34,7 @@ describe.skipIf(!chromiumPath)('administration in the browser', () => {
     const user = await openPage(browser, app.url);
     await logInWithKeyboard(user.page, operator.user.email, DEFAULT_PASSWORD, '/agents');
     expect(new URL(user.page.url()).pathname, 'the login returned to the page asked for').toBe('/agents');
-    await user.page.getByRole('heading', { name: 'My agents' }).waitFor();
+    await user.page.getByRole('heading', { name: "The organization's agents" }).waitFor();
 
     const desk = await openPage(browser, app.url);
     await logInWithKeyboard(desk.page, admin.email, DEFAULT_PASSWORD);

@@ -3,12 +3,13 @@
 // real production build of apps/dashboard-web. Without Chromium they are skipped; the global
 // setup prints the one line that says so.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { repoRoot } from '../../src/db/paths.ts';
+import { repoRoot } from '../../src/platform/paths.ts';
 import { chromiumPath } from './chromium.ts';
 
 export { chromiumPath };
@@ -92,4 +93,55 @@ export async function logInWithKeyboard(page: Page, email: string, password: str
   await page.keyboard.type(password);
   await page.keyboard.press('Enter');
   await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+/** Picks an organization in the top bar's switcher (by its id). */
+export async function selectOrganization(page: Page, orgId: string): Promise<void> {
+  await page.getByTestId('org-switcher').selectOption(orgId);
+}
+
+/**
+ * A TCP proxy in front of the server, to take the network away from one browser and give it
+ * back (a dropped Wi-Fi, a restarting load balancer): `cut()` kills every open connection (the
+ * event stream included) and refuses new ones until `restore()`.
+ */
+export interface CuttableProxy {
+  url: string;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function startCuttableProxy(target: string): Promise<CuttableProxy> {
+  const { port, hostname } = new URL(target);
+  const sockets = new Set<Socket>();
+  let down = false;
+  const server = createServer((client) => {
+    if (down) return void client.destroy();
+    const upstream = connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut() {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
 }

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../../src/db/paths.ts';
+import { repoRoot } from '../../src/platform/paths.ts';
 
 const candidate = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const chromiumPath: string | null = existsSync(candidate) ? candidate : null;

@@ -100,6 +100,15 @@ describe('the OpenAPI document', () => {
     const body = doc.paths['/api/agent/commands/{id}/result']!.post!.requestBody as { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
     expect(body.content['application/json']!.schema.properties.result).toEqual({ $ref: '#/components/schemas/JsonValue' });
   });
+
+  it('documents the firmware upload as an application/octet-stream body, not JSON', () => {
+    for (const path of ['/api/firmware/images', '/api/orgs/{orgId}/firmware/images']) {
+      const upload = doc.paths[path]!.post!;
+      const body = upload.requestBody as { content: Record<string, { schema: unknown }> };
+      expect(Object.keys(body.content)).toEqual(['application/octet-stream']);
+      expect(Object.keys(upload.responses as object)).toEqual(expect.arrayContaining(['201', '413', '415']));
+    }
+  });
 });
 
 describe('the OpenAPI registry', () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { applyMigrations } from '../../src/db/migrator.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
 import { announceOneTimePassword, DEFAULT_ADMIN_EMAIL, ensureAdmin } from '../../src/features/users/admin-bootstrap.ts';
 import { connectDatabase, type Database } from '../../src/platform/database.ts';
 import { createLogger } from '../../src/platform/logger.ts';

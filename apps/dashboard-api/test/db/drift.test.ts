@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, readLocalMigrations } from '../../src/db/migrator.ts';
-import { repoRoot, schemaPath } from '../../src/db/paths.ts';
-import { extractRawSqlBlocks } from '../../src/db/raw-sql.ts';
-import { diffSchemas } from '../../src/db/schema-diff.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
+import { readLocalMigrations } from '../../src/platform/migration-status.ts';
+import { repoRoot, schemaPath } from '../../src/platform/paths.ts';
+import { extractRawSqlBlocks } from '../../src/tooling/raw-sql.ts';
+import { diffSchemas } from '../../src/tooling/schema-diff.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.ts';
 import { compareSnapshots, snapshotSchema } from './schema-snapshot.ts';
 

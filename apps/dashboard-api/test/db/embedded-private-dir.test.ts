@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedUnavailableError, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.ts';
-import { packagedNativeDir } from '../../src/db/embedded-staging.ts';
+import { EmbeddedUnavailableError, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/tooling/embedded.ts';
+import { packagedNativeDir } from '../../src/tooling/embedded-staging.ts';
 
 const isRoot = process.getuid?.() === 0;
 const cleanups: (() => unknown)[] = [];

@@ -1,12 +1,13 @@
-// The project's migrator (Prisma's WebAssembly schema engine, see src/db/migrator.ts) on fresh
+// The project's migrator (Prisma's WebAssembly schema engine, see src/tooling/migrator.ts) on fresh
 // scratch databases: concurrency, status, failure and recovery, and /readyz.
 import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMigrations, markRolledBack, MigrationError, migrationStatus, readLocalMigrations } from '../../src/db/migrator.ts';
-import { migrationsDir } from '../../src/db/paths.ts';
+import { applyMigrations, markRolledBack, MigrationError, migrationStatus } from '../../src/tooling/migrator.ts';
+import { readLocalMigrations } from '../../src/platform/migration-status.ts';
+import { migrationsDir } from '../../src/platform/paths.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.ts';
 import { startTestApp } from '../support/test-app.ts';
 

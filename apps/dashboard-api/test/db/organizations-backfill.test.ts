@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, readLocalMigrations } from '../../src/db/migrator.ts';
-import { migrationsDir } from '../../src/db/paths.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
+import { readLocalMigrations } from '../../src/platform/migration-status.ts';
+import { migrationsDir } from '../../src/platform/paths.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.ts';
 
 const MIGRATION = '20261201063000_organizations';

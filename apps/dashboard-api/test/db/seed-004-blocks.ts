@@ -3,7 +3,7 @@
 // test/fixtures/seed-004 are those blocks verbatim, dedented; this module finds and reads both.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../../src/db/paths.ts';
+import { repoRoot } from '../../src/platform/paths.ts';
 
 /** Fixture file name ← the here-string variable in the seed. */
 export const SEED_004_BLOCKS = {

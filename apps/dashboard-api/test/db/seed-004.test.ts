@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations } from '../../src/db/migrator.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
 import { runPsqlScript } from '../support/mini-psql.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.ts';
 import { extractHereStrings, findSeed004, readFixture, SEED_004_BLOCKS, seedsDir, type Seed004Block } from './seed-004-blocks.ts';

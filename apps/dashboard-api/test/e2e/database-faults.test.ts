@@ -12,9 +12,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.ts';
-import { applyMigrations } from '../../src/db/migrator.ts';
-import { createFleet, pollAs, postResult, type Fleet } from '../../src/features/commands/command-fixtures.test-support.ts';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/tooling/embedded.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
+import { createFleet, pollAs, postResult, type Fleet } from '../support/command-fixtures.ts';
 import { createLoggedInUser } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 

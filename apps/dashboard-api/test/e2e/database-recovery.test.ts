@@ -4,8 +4,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.ts';
-import { applyMigrations } from '../../src/db/migrator.ts';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/tooling/embedded.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
 import { createUser } from '../support/factories.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/tooling/embedded.ts';
 import { createOperator, csrf, startFleetApp, type Operator } from '../support/fleet.ts';
 import { createFleet, uploadImage, waitForJob, type Fleet } from '../support/fleet-jobs.ts';
 import type { TestApp } from '../support/test-app.ts';

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.ts';
-import { repoRoot } from '../../src/db/paths.ts';
+import { freePort } from '../../src/tooling/embedded.ts';
+import { repoRoot } from '../../src/platform/paths.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../../src/db/paths.ts';
+import { repoRoot } from '../../src/platform/paths.ts';
 
 const appDir = path.join(repoRoot, 'apps/dashboard-api');
 

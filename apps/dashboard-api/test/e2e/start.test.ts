@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/tooling/embedded.ts';
 import { DEFAULT_ADMIN_EMAIL } from '../../src/features/users/admin-bootstrap.ts';
 import { uniqueEmail } from '../support/factories.ts';
 import { createScratchDatabase } from '../support/scratch-database.ts';

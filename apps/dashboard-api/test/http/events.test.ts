@@ -75,6 +75,11 @@ describe('GET /api/orgs/:orgId/events', () => {
     const page2 = await ownerA.agent.get(`/api/orgs/${org}/events?subjectType=dongle&subjectId=${subject}&limit=2&cursor=${page1.body.nextCursor}`);
     expect(page2.body.items.map((e: { id: string }) => e.id)).toEqual([ids[0]!.toString()]);
     expect(page2.body.nextCursor).toBeNull();
+    // The one cursor format of every list (platform/pagination.ts), not a bare event id.
+    expect(JSON.parse(Buffer.from(page1.body.nextCursor, 'base64url').toString('utf8'))).toEqual([ids[1]!.toString()]);
+    const bare = await ownerA.agent.get(`/api/orgs/${org}/events?cursor=${ids[1]!.toString()}`);
+    expect(bare.status).toBe(422);
+    expect(bare.body.error.details.map((d: { path: string }) => d.path)).toContain('query.cursor');
     const offline = await ownerA.agent.get(`/api/orgs/${org}/events?type=dongle.offline,agent.online`);
     expect(offline.body.items.map((e: { type: string }) => e.type).sort()).toEqual(['agent.online', 'dongle.offline']);
   });

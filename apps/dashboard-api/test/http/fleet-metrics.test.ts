@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, unwrap } from '@fleet/api-client';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { notifierOf } from '../../src/features/commands/command-fixtures.test-support.ts';
+import { notifierOf } from '../support/command-fixtures.ts';
 import { randomDeviceId } from '../support/factories.ts';
 import { claim, createOperator, csrf, randomKey, type Operator } from '../support/fleet.ts';
 import { startTestApp, testConfig, type TestApp } from '../support/test-app.ts';

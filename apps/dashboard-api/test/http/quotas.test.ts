@@ -1,7 +1,7 @@
 // Issue 9, item 5: per-account quotas (config `quotas`, 429 quota_exceeded with a clear message)
 // and discovery audit rows bounded to one per heartbeat.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleet } from '../../src/features/commands/command-fixtures.test-support.ts';
+import { createFleet } from '../support/command-fixtures.ts';
 import { randomDeviceId } from '../support/factories.ts';
 import { createOperator, csrf, heartbeat } from '../support/fleet.ts';
 import { startTestApp, testConfig, type TestApp } from '../support/test-app.ts';

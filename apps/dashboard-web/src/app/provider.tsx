@@ -1,7 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useEffect, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { ApiError } from '../lib/api.ts';
-import { trackLiveStatus } from '../lib/live.ts';
 
 export const queryClient = new QueryClient({
   defaultOptions: {
@@ -15,6 +14,5 @@ export const queryClient = new QueryClient({
 });
 
 export function AppProvider({ children }: { children: ReactNode }) {
-  useEffect(() => trackLiveStatus(queryClient), []);
   return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
 }

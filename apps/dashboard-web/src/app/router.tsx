@@ -21,6 +21,14 @@ const AccountPage = named(() => import('../features/me/components/account-page.t
 const UsersPage = named(() => import('../features/admin/components/users-page.tsx'), 'UsersPage');
 const AuditPage = named(() => import('../features/admin/components/audit-page.tsx'), 'AuditPage');
 const ForceReleasePage = named(() => import('../features/admin/components/force-release-page.tsx'), 'ForceReleasePage');
+const MembersPage = named(() => import('../features/orgs/components/members-page.tsx'), 'MembersPage');
+const ApiKeysPage = named(() => import('../features/orgs/components/api-keys-page.tsx'), 'ApiKeysPage');
+const CreateOrgPage = named(() => import('../features/orgs/components/create-org-page.tsx'), 'CreateOrgPage');
+const AcceptInvitationPage = named(() => import('../features/orgs/components/accept-invitation-page.tsx'), 'AcceptInvitationPage');
+const JobsPage = named(() => import('../features/jobs/components/jobs-page.tsx'), 'JobsPage');
+const NewJobPage = named(() => import('../features/jobs/components/new-job-page.tsx'), 'NewJobPage');
+const JobDetailPage = named(() => import('../features/jobs/components/job-detail-page.tsx'), 'JobDetailPage');
+const FirmwarePage = named(() => import('../features/firmware/components/firmware-page.tsx'), 'FirmwarePage');
 const NotFoundPage = named(() => import('./not-found.tsx'), 'NotFoundPage');
 
 export const router = createBrowserRouter([
@@ -47,6 +55,14 @@ export const router = createBrowserRouter([
       { path: '/agents', element: <AgentsPage /> },
       { path: '/groups', element: <GroupsPage /> },
       { path: '/account', element: <AccountPage /> },
+      { path: '/jobs', element: <JobsPage /> },
+      { path: '/jobs/new', element: <NewJobPage /> },
+      { path: '/jobs/:id', element: <JobDetailPage /> },
+      { path: '/firmware', element: <FirmwarePage /> },
+      { path: '/org/members', element: <MembersPage /> },
+      { path: '/org/api-keys', element: <ApiKeysPage /> },
+      { path: '/orgs/new', element: <CreateOrgPage /> },
+      { path: '/invitations/accept', element: <AcceptInvitationPage /> },
       {
         path: '/admin',
         element: <RequireAdmin />,

@@ -25,20 +25,36 @@ export type User = Session['user'];
 export type Role = User['role'];
 export type UserStatus = User['status'];
 export type Page<T> = { items: T[]; nextCursor: string | null };
-export type Dongle = Ok<'/api/dongles/{id}', 'get'>;
+type O = '/api/orgs/{orgId}';
+export type Org = Ok<'/api/orgs', 'get'>['items'][number];
+export type OrgRole = Org['role'];
+export type Member = Ok<`${O}/members`, 'get'>['items'][number];
+export type Invitation = Ok<`${O}/invitations`, 'get'>['items'][number];
+export type InviteRole = Invitation['role'];
+export type ApiKey = Ok<`${O}/api-keys`, 'get'>['items'][number];
+export type NewApiKey = Ok<`${O}/api-keys`, 'post'>;
+export type ApiKeyScope = ApiKey['scope'];
+export type Dongle = Ok<`${O}/dongles/{id}`, 'get'>;
 export type DongleState = Dongle['state'];
-export type DiscoveredDongle = Ok<'/api/dongles/discovered', 'get'>['items'][number];
-export type Agent = Ok<'/api/agents/{id}', 'get'>;
-export type EnrollmentCode = Ok<'/api/agents/enrollment-codes', 'post'>;
-export type Group = Ok<'/api/groups/{id}', 'get'>;
+export type DiscoveredDongle = Ok<`${O}/dongles/discovered`, 'get'>['items'][number];
+export type Agent = Ok<`${O}/agents/{id}`, 'get'>;
+export type EnrollmentCode = Ok<`${O}/agents/enrollment-codes`, 'post'>;
+export type Group = Ok<`${O}/groups/{id}`, 'get'>;
 export type GroupMode = Group['mode'];
-export type CanConfig = Ok<'/api/dongles/{id}/can-config', 'get'> & { applyCommandId?: string };
-export type CanConfigInput = Body<'/api/dongles/{id}/can-config', 'put'>;
+export type CanConfig = Ok<`${O}/dongles/{id}/can-config`, 'get'> & { applyCommandId?: string };
+export type CanConfigInput = Body<`${O}/dongles/{id}/can-config`, 'put'>;
 export type CanMode = CanConfig['mode'];
-export type Command = Ok<'/api/commands/{id}', 'get'>;
+export type Command = Ok<`${O}/commands/{id}`, 'get'>;
 export type CommandType = Command['type'];
 export type CommandStatus = Command['status'];
-export type NewCommand = Body<'/api/dongles/{id}/commands', 'post'>;
+export type NewCommand = Body<`${O}/dongles/{id}/commands`, 'post'>;
+export type Job = Ok<`${O}/jobs/{id}`, 'get'>;
+export type JobStatus = Job['status'];
+export type NewJob = Body<`${O}/jobs`, 'post'>;
+export type JobExecution = Ok<`${O}/jobs/{id}/executions`, 'get'>['items'][number];
+export type ExecutionStatus = JobExecution['status'];
+export type FirmwareImage = Ok<`${O}/firmware/images`, 'get'>['items'][number];
+export type FirmwareMeta = Query<`${O}/firmware/images`, 'post'>;
 export type MySession = Ok<'/api/me/sessions', 'get'>['items'][number];
 export type AuditEntry = Ok<'/api/admin/audit-logs', 'get'>['items'][number];
 export type AuditFilters = Omit<Query<'/api/admin/audit-logs', 'get'>, 'cursor' | 'limit'>;
@@ -112,9 +128,13 @@ export function withQuery(path: string, query: Record<string, string | number | 
 }
 
 const id = (value: string) => ({ params: { path: { id: value } } });
+/** Path parameters of an organization route: the organization, and the item's id when there is one. */
+const at = (orgId: string, itemId?: string) => ({ params: { path: { orgId, ...(itemId === undefined ? {} : { id: itemId }) } } }) as { params: { path: { orgId: string; id: string } } };
 
 // ---------------------------------------------------------------- the calls
 
+// Every fleet call names the organization (`/api/orgs/{orgId}/…`): the switcher's choice, never
+// the unscoped v0.7 paths (those act in the personal organization only).
 export const api = {
   // Accounts
   session: () => run(client.GET('/api/auth/session')),
@@ -129,28 +149,69 @@ export const api = {
   endSession: (sessionId: string) => run(client.DELETE('/api/me/sessions/{id}', id(sessionId))),
   endOtherSessions: () => run(client.POST('/api/me/sessions/revoke-others')),
 
+  // Organizations, members, invitations, API keys
+  orgs: () => run(client.GET('/api/orgs')),
+  createOrg: (name: string) => run(client.POST('/api/orgs', { body: { name } })),
+  members: (orgId: string) => run(client.GET('/api/orgs/{orgId}/members', at(orgId))),
+  changeRole: (orgId: string, userId: string, role: OrgRole) => run(client.PATCH('/api/orgs/{orgId}/members/{userId}', { params: { path: { orgId, userId } }, body: { role } })),
+  removeMember: (orgId: string, userId: string) => run(client.DELETE('/api/orgs/{orgId}/members/{userId}', { params: { path: { orgId, userId } } })),
+  leave: (orgId: string) => run(client.POST('/api/orgs/{orgId}/leave', at(orgId))),
+  invitations: (orgId: string) => run(client.GET('/api/orgs/{orgId}/invitations', at(orgId))),
+  invite: (orgId: string, email: string, role: InviteRole) => run(client.POST('/api/orgs/{orgId}/invitations', { ...at(orgId), body: { email, role } })),
+  revokeInvitation: (orgId: string, invitationId: string) => run(client.DELETE('/api/orgs/{orgId}/invitations/{invitationId}', { params: { path: { orgId, invitationId } } })),
+  resendInvitation: (orgId: string, invitationId: string) => run(client.POST('/api/orgs/{orgId}/invitations/{invitationId}/resend', { params: { path: { orgId, invitationId } } })),
+  acceptInvitation: (token: string) => run(client.POST('/api/invitations/accept', { body: { token } })),
+  apiKeys: (orgId: string) => run(client.GET('/api/orgs/{orgId}/api-keys', at(orgId))),
+  createApiKey: (orgId: string, input: Body<`${O}/api-keys`, 'post'>) => run(client.POST('/api/orgs/{orgId}/api-keys', { ...at(orgId), body: input })),
+  revokeApiKey: (orgId: string, keyId: string) => run(client.DELETE('/api/orgs/{orgId}/api-keys/{keyId}', { params: { path: { orgId, keyId } } })),
+
   // Fleet
-  dongles: (cursor?: string) => run(client.GET('/api/dongles', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
-  dongle: (dongleId: string) => run(client.GET('/api/dongles/{id}', id(dongleId))),
-  discovered: () => run(client.GET('/api/dongles/discovered')),
-  claim: (deviceId: string) => run(client.POST('/api/dongles/claim', { body: { deviceId } })),
-  renameDongle: (dongleId: string, name: string | null) => run(client.PATCH('/api/dongles/{id}', { ...id(dongleId), body: { name } })),
-  releaseDongle: (dongleId: string) => run(client.POST('/api/dongles/{id}/release', id(dongleId))),
-  canConfig: (dongleId: string) => run(client.GET('/api/dongles/{id}/can-config', id(dongleId))) as Promise<CanConfig>,
-  putCanConfig: (dongleId: string, version: number, input: CanConfigInput) =>
-    run(client.PUT('/api/dongles/{id}/can-config', { params: { path: { id: dongleId }, header: { 'If-Match': `"${version}"` } }, body: input })) as Promise<CanConfig>,
-  agents: () => run(client.GET('/api/agents', { params: { query: { limit: 200 } } })),
-  createEnrollmentCode: () => run(client.POST('/api/agents/enrollment-codes')),
-  renameAgent: (agentId: string, name: string) => run(client.PATCH('/api/agents/{id}', { ...id(agentId), body: { name } })),
-  deleteAgent: (agentId: string) => run(client.DELETE('/api/agents/{id}', id(agentId))),
-  groups: () => run(client.GET('/api/groups', { params: { query: { limit: 200 } } })),
-  createGroup: (input: Body<'/api/groups', 'post'>) => run(client.POST('/api/groups', { body: input })),
-  updateGroup: (groupId: string, input: Body<'/api/groups/{id}', 'patch'>) => run(client.PATCH('/api/groups/{id}', { ...id(groupId), body: input })),
-  deleteGroup: (groupId: string) => run(client.DELETE('/api/groups/{id}', id(groupId))),
-  commands: (dongleId: string) => run(client.GET('/api/dongles/{id}/commands', { params: { path: { id: dongleId }, query: { limit: 50 } } })),
-  sendCommand: (dongleId: string, command: NewCommand, idempotencyKey: string) =>
-    run(client.POST('/api/dongles/{id}/commands', { params: { path: { id: dongleId }, header: { 'Idempotency-Key': idempotencyKey } }, body: command })),
-  cancelCommand: (commandId: string) => run(client.POST('/api/commands/{id}/cancel', id(commandId))),
+  dongles: (orgId: string, query: { cursor?: string; selector?: string } = {}) =>
+    run(client.GET('/api/orgs/{orgId}/dongles', { params: { path: { orgId }, query: { limit: 200, ...(query.cursor ? { cursor: query.cursor } : {}), ...(query.selector ? { selector: query.selector } : {}) } } })),
+  dongle: (orgId: string, dongleId: string) => run(client.GET('/api/orgs/{orgId}/dongles/{id}', at(orgId, dongleId))),
+  discovered: (orgId: string) => run(client.GET('/api/orgs/{orgId}/dongles/discovered', at(orgId))),
+  claim: (orgId: string, deviceId: string) => run(client.POST('/api/orgs/{orgId}/dongles/claim', { ...at(orgId), body: { deviceId } })),
+  renameDongle: (orgId: string, dongleId: string, name: string | null) => run(client.PATCH('/api/orgs/{orgId}/dongles/{id}', { ...at(orgId, dongleId), body: { name } })),
+  releaseDongle: (orgId: string, dongleId: string) => run(client.POST('/api/orgs/{orgId}/dongles/{id}/release', at(orgId, dongleId))),
+  setTag: (orgId: string, dongleId: string, key: string, value: string) =>
+    run(client.PUT('/api/orgs/{orgId}/dongles/{id}/tags/{key}', { params: { path: { orgId, id: dongleId, key } }, body: { value } })),
+  removeTag: (orgId: string, dongleId: string, key: string) => run(client.DELETE('/api/orgs/{orgId}/dongles/{id}/tags/{key}', { params: { path: { orgId, id: dongleId, key } } })),
+  canConfig: (orgId: string, dongleId: string) => run(client.GET('/api/orgs/{orgId}/dongles/{id}/can-config', at(orgId, dongleId))) as Promise<CanConfig>,
+  putCanConfig: (orgId: string, dongleId: string, version: number, input: CanConfigInput) =>
+    run(client.PUT('/api/orgs/{orgId}/dongles/{id}/can-config', { params: { path: { orgId, id: dongleId }, header: { 'If-Match': `"${version}"` } }, body: input })) as Promise<CanConfig>,
+  agents: (orgId: string) => run(client.GET('/api/orgs/{orgId}/agents', { params: { path: { orgId }, query: { limit: 200 } } })),
+  createEnrollmentCode: (orgId: string) => run(client.POST('/api/orgs/{orgId}/agents/enrollment-codes', at(orgId))),
+  renameAgent: (orgId: string, agentId: string, name: string) => run(client.PATCH('/api/orgs/{orgId}/agents/{id}', { ...at(orgId, agentId), body: { name } })),
+  deleteAgent: (orgId: string, agentId: string) => run(client.DELETE('/api/orgs/{orgId}/agents/{id}', at(orgId, agentId))),
+  groups: (orgId: string) => run(client.GET('/api/orgs/{orgId}/groups', { params: { path: { orgId }, query: { limit: 200 } } })),
+  createGroup: (orgId: string, input: Body<`${O}/groups`, 'post'>) => run(client.POST('/api/orgs/{orgId}/groups', { ...at(orgId), body: input })),
+  updateGroup: (orgId: string, groupId: string, input: Body<`${O}/groups/{id}`, 'patch'>) => run(client.PATCH('/api/orgs/{orgId}/groups/{id}', { ...at(orgId, groupId), body: input })),
+  deleteGroup: (orgId: string, groupId: string) => run(client.DELETE('/api/orgs/{orgId}/groups/{id}', at(orgId, groupId))),
+  commands: (orgId: string, dongleId: string) => run(client.GET('/api/orgs/{orgId}/dongles/{id}/commands', { params: { path: { orgId, id: dongleId }, query: { limit: 50 } } })),
+  sendCommand: (orgId: string, dongleId: string, command: NewCommand, idempotencyKey: string) =>
+    run(client.POST('/api/orgs/{orgId}/dongles/{id}/commands', { params: { path: { orgId, id: dongleId }, header: { 'Idempotency-Key': idempotencyKey } }, body: command })),
+  cancelCommand: (orgId: string, commandId: string) => run(client.POST('/api/orgs/{orgId}/commands/{id}/cancel', at(orgId, commandId))),
+
+  // Jobs and firmware
+  jobs: (orgId: string) => run(client.GET('/api/orgs/{orgId}/jobs', at(orgId))),
+  job: (orgId: string, jobId: string) => run(client.GET('/api/orgs/{orgId}/jobs/{id}', at(orgId, jobId))),
+  createJob: (orgId: string, input: NewJob) => run(client.POST('/api/orgs/{orgId}/jobs', { ...at(orgId), body: input })),
+  jobExecutions: (orgId: string, jobId: string, after?: number) =>
+    run(client.GET('/api/orgs/{orgId}/jobs/{id}/executions', { params: { path: { orgId, id: jobId }, query: { limit: 200, ...(after === undefined ? {} : { after }) } } })),
+  pauseJob: (orgId: string, jobId: string) => run(client.POST('/api/orgs/{orgId}/jobs/{id}/pause', at(orgId, jobId))),
+  resumeJob: (orgId: string, jobId: string) => run(client.POST('/api/orgs/{orgId}/jobs/{id}/resume', at(orgId, jobId))),
+  cancelJob: (orgId: string, jobId: string) => run(client.POST('/api/orgs/{orgId}/jobs/{id}/cancel', at(orgId, jobId))),
+  firmwareImages: (orgId: string) => run(client.GET('/api/orgs/{orgId}/firmware/images', at(orgId))),
+  /** The image itself is the body (application/octet-stream), not JSON. */
+  uploadFirmware: (orgId: string, meta: FirmwareMeta, file: Blob) =>
+    run(
+      client.POST('/api/orgs/{orgId}/firmware/images', {
+        params: { path: { orgId }, query: meta },
+        body: file as never,
+        bodySerializer: (b: unknown) => b as Blob,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      }),
+    ) as Promise<FirmwareImage>,
 
   // Administration
   users: (query: { email?: string; status?: UserStatus; role?: Role; cursor?: string }) => run(client.GET('/api/admin/users', { params: { query: { limit: 50, ...query } } })),

@@ -3,7 +3,7 @@ import type { Database } from '../../platform/database.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { listQuery, pageOf } from '../../platform/pagination.ts';
 import { clientIp, rateLimit } from '../../platform/rate-limit.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentAgent } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import {

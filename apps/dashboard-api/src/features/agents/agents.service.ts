@@ -7,7 +7,7 @@ import type { Database, Tx } from '../../platform/database.ts';
 import { badRequest, notFound, quotaExceeded, unauthorized } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { endWaitingPolls } from '../commands/command-queue.ts';
@@ -16,6 +16,8 @@ import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-si
 import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
 import { presentAgent } from './agents.presenter.ts';
 import type { AgentView, EnrollBody, HeartbeatBody } from './agents.schemas.ts';
+import { activeUserSql } from '../auth/user-status.ts';
+import { holdsSql } from '../organizations/policy.ts';
 
 export const ENROLLMENT_CODE_TTL_MS = 10 * 60_000;
 
@@ -65,8 +67,8 @@ export function createAgentsService(deps: { db: Database; config: Pick<Config, '
           UPDATE agent_enrollment_codes c SET used_at = now()
           FROM users u, memberships m
           WHERE c.code_hash = ${codeHash} AND c.used_at IS NULL AND c.expires_at > now()
-            AND u.id = c.user_id AND u.status = 'active' AND u.email_verified_at IS NOT NULL
-            AND m.organization_id = c.organization_id AND m.user_id = c.user_id AND m.role IN ('owner', 'admin')
+            AND u.id = c.user_id AND ${Prisma.raw(activeUserSql('u'))} AND u.email_verified_at IS NOT NULL
+            AND m.organization_id = c.organization_id AND m.user_id = c.user_id AND ${Prisma.raw(holdsSql('m', 'agents.manage'))}
           RETURNING c.id::text AS id, c.user_id::text AS user_id, c.organization_id::text AS organization_id`;
         if (!redeemed) return null;
         const agent = await tx.agent.create({

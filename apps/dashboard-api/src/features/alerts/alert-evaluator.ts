@@ -5,11 +5,12 @@
 // `alert.resolved` event (the stream shows it; webhooks subscribed to it receive it) and, when
 // the rule says so, email the organization's owners and admins (outbox) — in the same transaction.
 import type pg from 'pg';
-import type { Database } from '../../platform/database.ts';
+import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { inPgTransaction } from '../commands/pg-transaction.ts';
 import { recordEvent } from '../events/event-writer.ts';
+import { activeUserSql } from '../auth/user-status.ts';
+import { holdsSql } from '../organizations/policy.ts';
 
 const RULE_LOCK_CLASS = 7014;
 
@@ -68,7 +69,7 @@ async function notify(client: pg.PoolClient, rule: Rule, incident: { id: string;
   if (!rule.email) return;
   const { rows } = await client.query<{ email: string }>(
     `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-      WHERE m.organization_id = $1::uuid AND m.role IN ('owner', 'admin') AND u.status = 'active'`,
+      WHERE m.organization_id = $1::uuid AND ${holdsSql('m', 'members.manage')} AND ${activeUserSql('u')}`,
     [rule.organizationId],
   );
   const text = `${summary(rule, details, resolved)}\n\nOpen the dashboard: ${publicUrl}\n`;

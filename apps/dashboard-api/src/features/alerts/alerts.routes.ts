@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { recordAudit, requestContext } from '../audit/audit.writer.ts';
+import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 
 const tags = ['alerts'];

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedInUser, type LoggedIn } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { CSV_COLUMNS } from './audit.presenter.ts';
-import { download, eventually, insertAuditRows, parseCsv } from './audit.test-helpers.ts';
+import { download, eventually, insertAuditRows, parseCsv } from '../../../test/support/audit-rows.ts';
 
 let app: TestApp;
 let admin: LoggedIn & { user: { id: string } };

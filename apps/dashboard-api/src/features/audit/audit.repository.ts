@@ -3,7 +3,7 @@
 // the AuditLog model), so a page is one index range scan whatever the combination.
 import Cursor from 'pg-cursor';
 import type pg from 'pg';
-import type { AuditPosition } from './audit.cursor.ts';
+import { keysetSql, type CursorKey } from '../../platform/pagination.ts';
 import type { AuditFilters } from './audit.schemas.ts';
 
 export interface AuditRow {
@@ -30,7 +30,7 @@ const COLUMNS = `id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:M
   actor_type, actor_id, action, target_type, target_id, result, ip, user_agent, details`;
 
 /** Newest first; rows strictly after `after` in that order; at most `limit` rows when given. */
-export function auditQuery(filters: AuditFilters, options: { after?: AuditPosition; limit?: number; label?: string } = {}): SqlQuery {
+export function auditQuery(filters: AuditFilters, options: { after?: CursorKey; limit?: number; label?: string } = {}): SqlQuery {
   const values: unknown[] = [];
   const param = (value: unknown, cast = '') => `$${values.push(value)}${cast}`;
   const where: string[] = [];
@@ -43,7 +43,7 @@ export function auditQuery(filters: AuditFilters, options: { after?: AuditPositi
   if (filters.from) where.push(`created_at >= ${param(filters.from.toISOString(), '::timestamptz')}`);
   if (filters.to) where.push(`created_at < ${param(filters.to.toISOString(), '::timestamptz')}`);
   // A row comparison matches the index order exactly, so the keyset is an index bound.
-  if (options.after) where.push(`(created_at, id) < (${param(options.after.createdAt, '::timestamptz')}, ${param(options.after.id, '::uuid')})`);
+  if (options.after) where.push(keysetSql(param(options.after.createdAt), param(options.after.id)));
   const text = [
     // The label lets operators (and the disconnect test) find the query in pg_stat_activity.
     options.label ? `/* ${options.label} */` : '',
@@ -59,7 +59,7 @@ export function auditQuery(filters: AuditFilters, options: { after?: AuditPositi
 
 export function createAuditRepository(pool: pg.Pool) {
   return {
-    async page(filters: AuditFilters, after: AuditPosition | undefined, limit: number): Promise<AuditRow[]> {
+    async page(filters: AuditFilters, after: CursorKey | undefined, limit: number): Promise<AuditRow[]> {
       const query = auditQuery(filters, { after, limit });
       return (await pool.query<AuditRow>(query.text, query.values)).rows;
     },

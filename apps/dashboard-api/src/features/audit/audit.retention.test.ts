@@ -4,7 +4,7 @@ import { runAuditPrune } from '../../cli/audit-prune.ts';
 import { connectDatabase, type Database } from '../../platform/database.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { PruneRefused, pruneAuditLogs } from './audit.retention.ts';
-import { insertAuditRows } from './audit.test-helpers.ts';
+import { insertAuditRows } from '../../../test/support/audit-rows.ts';
 
 let db: Database;
 beforeAll(() => {

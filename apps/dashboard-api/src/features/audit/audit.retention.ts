@@ -4,7 +4,7 @@
 // batches, each its own short transaction, so no lock or WAL burst is held for long; the last
 // batch's transaction also writes the `audit.prune` row, so the prune leaves its own trace.
 import type { Database } from '../../platform/database.ts';
-import { recordAudit } from './audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 
 export const MIN_RETENTION_DAYS = 30;
 const DAY_MS = 86_400_000;

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedInUser, type LoggedIn } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { encodeCursor } from './audit.cursor.ts';
-import { insertAuditRows, type AuditRowInput } from './audit.test-helpers.ts';
+import { encodeCursor } from '../../platform/pagination.ts';
+import { insertAuditRows, type AuditRowInput } from '../../../test/support/audit-rows.ts';
 
 let app: TestApp;
 let admin: LoggedIn & { user: { id: string } };
@@ -171,7 +171,7 @@ describe('GET /api/admin/audit-logs validation', () => {
   });
 
   it('accepts a cursor it issued and a date-only bound', async () => {
-    const cursor = encodeCursor({ createdAt: '2020-01-01T00:00:00.000000Z', id: randomUUID() });
+    const cursor = encodeCursor(['2020-01-01T00:00:00.000000Z', randomUUID()]);
     const res = await list({ actorId: randomUUID(), cursor, from: '2019-01-01' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [], nextCursor: null });

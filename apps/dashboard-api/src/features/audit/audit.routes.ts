@@ -5,7 +5,7 @@ import { currentScope } from '../organizations/org-scope.ts';
 import { orgParams } from '../organizations/organizations.schemas.ts';
 import { auditExportQuery, auditListQuery, auditLogPage } from './audit.schemas.ts';
 import type { AuditReview } from './audit.service.ts';
-import { requestContext } from './audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { streamDownload } from './stream-response.ts';
 
 /** Mounted under /api/admin. */

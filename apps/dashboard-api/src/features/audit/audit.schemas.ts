@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor } from './audit.cursor.ts';
+import { readCreatedAtCursor } from '../../platform/pagination.ts';
 
 // An ISO 8601 date (UTC midnight) or date-time with Z or an offset; never a local time, whose
 // meaning would depend on the server's time zone.
@@ -34,7 +34,7 @@ export const auditListQuery = z
     cursor: z
       .string()
       .transform((value, ctx) => {
-        const position = decodeCursor(value);
+        const position = readCreatedAtCursor(value);
         if (!position) {
           ctx.addIssue({ code: 'custom', message: 'is not a cursor returned by this list' });
           return z.NEVER;

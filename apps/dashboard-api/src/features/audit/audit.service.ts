@@ -4,11 +4,11 @@
 import type { Database } from '../../platform/database.ts';
 import { tooManyRequests } from '../../platform/errors.ts';
 import type { SessionUser } from '../auth/principal.ts';
-import { encodeCursor } from './audit.cursor.ts';
+import { encodeCursor } from '../../platform/pagination.ts';
 import { exportFormats, presentAuditLog } from './audit.presenter.ts';
 import { createAuditRepository, type AuditRepository } from './audit.repository.ts';
 import type { AuditExportQuery, AuditFilters, AuditListQuery, AuditLogView, ExportFormat } from './audit.schemas.ts';
-import { recordAudit, type RequestContext } from './audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 
 export interface AuditExport {
   format: ExportFormat;
@@ -57,7 +57,7 @@ export function createAuditReview({ db, maxConcurrentExports = MAX_CONCURRENT_EX
       const rows = await repository.page(filters, cursor, limit + 1);
       const items = rows.slice(0, limit).map(presentAuditLog);
       const last = items.at(-1);
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
     },
 
     /** Records the export (even one the client abandons), then hands back its chunks to stream. */

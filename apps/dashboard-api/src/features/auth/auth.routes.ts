@@ -5,7 +5,7 @@ import { unauthorized } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { clientIp, rateLimit } from '../../platform/rate-limit.ts';
 import { generateSecret } from '../../platform/secrets.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext, userAgentOf } from '../../platform/audit/audit-writer.ts';
 import {
   acceptedView,
   loginBody,
@@ -21,6 +21,7 @@ import type { AuthService } from './auth.service.ts';
 import { currentUser } from './principal.ts';
 import { sessionCookieName } from './session.ts';
 import { presentUser } from './user.presenter.ts';
+import { isActiveUser } from './user-status.ts';
 
 const promisify = (fn: (cb: (error?: unknown) => void) => void) => new Promise<void>((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
 
@@ -28,7 +29,7 @@ const promisify = (fn: (cb: (error?: unknown) => void) => void) => new Promise<v
 export async function startSession(req: Request, userId: string): Promise<string> {
   await promisify((cb) => req.session.regenerate(cb));
   const csrfToken = generateSecret();
-  Object.assign(req.session, { userId, csrfToken, createdAt: Date.now(), ip: req.ip ?? null, userAgent: req.get('user-agent')?.slice(0, 512) ?? null });
+  Object.assign(req.session, { userId, csrfToken, createdAt: Date.now(), ip: req.ip ?? null, userAgent: userAgentOf(req) });
   await promisify((cb) => req.session.save(cb));
   return csrfToken;
 }
@@ -110,7 +111,7 @@ export function mountAuthRoutes(api: ApiRouter, deps: { auth: AuthService; db: D
     async (req, res) => {
       const userId = req.session?.userId;
       const user = userId ? await deps.db.prisma.user.findUnique({ where: { id: userId } }) : null;
-      if (!user || user.status !== 'active') throw unauthorized();
+      if (!user || !isActiveUser(user)) throw unauthorized();
       res.json({ user: presentUser(user), csrfToken: req.session.csrfToken });
     },
   );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { passwordSchema } from './password-policy.ts';
+import { passwordSchema } from '../../platform/password-policy.ts';
 
 /** Emails are trimmed and lowercased before validation and every lookup. */
 export const emailSchema = z

@@ -7,15 +7,16 @@ import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { personalOrganizationId } from '../organizations/personal.ts';
 import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../email/templates.ts';
 import { findUserByEmail, recordSuccessfulLogin } from './login.repository.ts';
 import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken, redeemVerificationToken } from './one-time-tokens.ts';
 import type { PasswordHasher } from './password-hashing.ts';
-import { normalizePassword } from './password-policy.ts';
+import { normalizePassword } from '../../platform/password-policy.ts';
 import { endSessions } from './session-revocation.ts';
+import { isActiveUser } from './user-status.ts';
 
 export const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is incorrect.');
 
@@ -116,7 +117,7 @@ export function createAuthService({ db, hasher, config, logger }: AuthServiceDep
         throw invalidCredentials();
       }
       await loginFailures.refund(email);
-      if (user.status !== 'active') {
+      if (!isActiveUser(user)) {
         await audit({ actor, action: 'auth.login', targetType: 'user', targetId: user.id, result: 'denied', details: { reason: 'account_suspended' }, context });
         throw forbidden('account_suspended', 'This account is suspended.');
       }

@@ -13,8 +13,9 @@ import type { Guards } from '../../platform/http/api-router.ts';
 import type { Database } from '../../platform/database.ts';
 import { forbidden, unauthorized } from '../../platform/errors.ts';
 import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, requestContext } from '../audit/audit.writer.ts';
+import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
 import type { AgentPrincipal, SessionUser } from './principal.ts';
+import { activeUserSql, isActiveUser } from './user-status.ts';
 
 /** The session guard's user read (exported for the bench baseline, which must run the same SQL). */
 export const SESSION_USER_SQL = `SELECT id::text AS id, email, role::text AS role, status::text AS status, email_verified_at AS "emailVerifiedAt"
@@ -25,7 +26,7 @@ export const AGENT_AUTH_SQL = `SELECT t.id AS "tokenId", a.id, a.user_id AS "use
   FROM agent_tokens t
   JOIN agents a ON a.id = t.agent_id
   JOIN users u ON u.id = a.user_id
- WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active'`;
+ WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND ${activeUserSql('u')}`;
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -68,7 +69,7 @@ export function createGuards(db: Database, config: Pick<Config, 'rateLimits'>): 
       req.session.destroy(() => next(unauthorized()));
       return;
     }
-    if (user.status !== 'active') return next(forbidden('account_suspended', 'This account is suspended.'));
+    if (!isActiveUser(user)) return next(forbidden('account_suspended', 'This account is suspended.'));
     res.locals.user = user;
     res.locals.userId = user.id;
     next();

@@ -3,7 +3,7 @@
 // update-plus-audit transaction cost ~5 ms of CPU per login (measured: bench/login.bench.ts),
 // here well under 1 ms. Everything else in the feature goes through Prisma.
 import type { Database } from '../../platform/database.ts';
-import type { RequestContext } from '../audit/audit.writer.ts';
+import { AUDIT_COLUMNS, auditRow, auditValues, type RequestContext } from '../../platform/audit/audit-writer.ts';
 
 export interface LoginUser {
   id: string;
@@ -26,21 +26,28 @@ export async function findUserByEmail(db: Pick<Database, 'pool'>, email: string)
 
 /**
  * Stamps last_login_at (and stores the new hash after a rehash) and writes the `auth.login`
- * audit row, in one statement: both happen or neither. The row has the columns recordAudit()
- * writes; its details never hold more than `{rehashed: true}`.
+ * audit row, in one statement: both happen or neither. The row comes from the audit writer's
+ * auditRow() (scrubbed, user agent cut, like every audit row); only its INSERT rides in the CTE.
  */
 export async function recordSuccessfulLogin(db: Pick<Database, 'pool'>, userId: string, options: { rehash?: string; context: RequestContext }): Promise<LoginUser> {
+  const audit = auditRow({
+    actor: { type: 'user', id: userId },
+    action: 'auth.login',
+    targetType: 'user',
+    targetId: userId,
+    ...(options.rehash ? { details: { rehashed: true } as const } : {}),
+    context: options.context,
+  });
   const { rows } = await db.pool.query<LoginUser>(
     `WITH updated AS (
        UPDATE users SET last_login_at = now(), updated_at = now(), password_hash = COALESCE($2, password_hash)
         WHERE id = $1::uuid
        RETURNING *
      ), audit AS (
-       INSERT INTO audit_logs (actor_type, actor_id, action, target_type, target_id, result, ip, user_agent, details)
-       SELECT 'user', id, 'auth.login', 'user', id::text, 'success', $3, $4, $5::jsonb FROM updated
+       INSERT INTO audit_logs (${AUDIT_COLUMNS}) SELECT ${auditValues(3)} FROM updated
      )
      SELECT ${COLUMNS} FROM updated`,
-    [userId, options.rehash ?? null, options.context.ip, options.context.userAgent?.slice(0, 512) ?? null, options.rehash ? JSON.stringify({ rehashed: true }) : null],
+    [userId, options.rehash ?? null, ...audit],
   );
   if (!rows[0]) throw new Error('user vanished during login');
   return rows[0];

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { AppError, unprocessable } from '../../platform/errors.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { dongleIdParams } from '../dongles/dongles.schemas.ts';
 import { canConfigInputSchema } from './can-config.schema.ts';

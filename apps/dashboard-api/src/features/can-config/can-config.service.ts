@@ -4,8 +4,8 @@
 // No stored row means "the defaults, version 0": the first PUT sends If-Match: 0.
 import type { CanConfig } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { conflict, notFound, preconditionFailed } from '../../platform/errors.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { notFound, preconditionFailed } from '../../platform/errors.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
@@ -13,6 +13,7 @@ import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import { CAN_CONFIG_DEFAULTS, presentCanConfig, type StoredCanConfig } from './can-config.presenter.ts';
 import type { CanConfigInput } from './can-config.schema.ts';
 import type { CanConfigView } from './can-config.views.ts';
+import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
 
 export type CanConfigService = ReturnType<typeof createCanConfigService>;
 
@@ -59,7 +60,7 @@ export function createCanConfigService(deps: { db: Database }) {
       return prisma.$transaction(async (tx) => {
         // The dongle lock serialises PUTs on one dongle, so the version check below cannot race.
         const dongle = await lockOrgDongle(tx, scope.orgId, { id: dongleId });
-        if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', 'A CAN configuration can only be set on a dongle in CLAIMED_ACTIVE.');
+        assertCommandable(dongle.state, `A CAN configuration can only be set on a dongle in ${COMMANDABLE_STATE}.`);
         const current = await tx.canConfig.findUnique({ where: { dongleId } });
         const currentVersion = current?.version ?? 0;
         if (expectedVersion !== currentVersion) {

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { sha256Hex } from '../../platform/secrets.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentAgent } from '../auth/principal.ts';
 import { agentPollView, commandView, presentCommand, presentDelivered } from './command.presenter.ts';
 import { idParams, pollQuery, resultBody } from './commands.schemas.ts';

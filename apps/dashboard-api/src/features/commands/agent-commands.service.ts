@@ -12,24 +12,24 @@
 // reaches the agent TIMES OUT.
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
-import type { Database } from '../../platform/database.ts';
+import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { announceEvents, eventCtes, recordEvent } from '../events/event-writer.ts';
+import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
+import { activeUserSql } from '../auth/user-status.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow, type CommandRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
-import { auditClient, inPgTransaction } from './pg-transaction.ts';
+import { canApply, statusIs, statusTo } from './command-lifecycle.ts';
 
 /** Retry-After of a poll refused for the per-agent cap. */
 const POLL_RETRY_AFTER_SECONDS = 5;
 
-/** How recently an agent must have reported a dongle to be handed its commands. */
-const DONGLE_REPORT_WINDOW = '5 minutes';
 
 /**
  * One statement: pick the next commands with row locks, skipping rows another poll holds, mark
@@ -49,20 +49,20 @@ WITH picked AS (
    WHERE d.last_seen_agent_id = $1
      AND d.organization_id = $2
      AND q.organization_id = d.organization_id
-     AND d.ownership_state = 'CLAIMED_ACTIVE'
-     AND d.last_seen_at > now() - interval '${DONGLE_REPORT_WINDOW}'
-     AND q.status = 'QUEUED'
+     AND d.ownership_state = ${COMMANDABLE_STATE_SQL}
+     AND ${reportedRecentlySql('d')}
+     AND ${statusIs('deliver', 'q.status')}
      AND q.expires_at > now()
      AND q.created_at >= d.owned_since
      AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
                   WHERE t.id = $4 AND a.id = $1 AND a.organization_id = $2
-                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND u.status = 'active')
+                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND ${activeUserSql('u')})
    ORDER BY q.created_at, q.id
    LIMIT $3
    FOR UPDATE OF q SKIP LOCKED
 ), delivered AS (
   UPDATE commands c
-     SET status = 'DELIVERED', agent_id = $1, delivered_at = now(), updated_at = now()
+     SET status = ${statusTo('deliver')}, agent_id = $1, delivered_at = now(), updated_at = now()
     FROM picked
    WHERE c.id = picked.id
   RETURNING c.*, picked.device_id
@@ -79,7 +79,7 @@ SELECT * FROM delivered WHERE (SELECT count(*) FROM ev_notified) >= 0 ORDER BY c
 export const RESULT_SQL = `
 UPDATE commands
    SET status = $3::command_status, result = $4::jsonb, error = $5, completed_at = now(), updated_at = now()
- WHERE id = $1 AND agent_id = $2 AND status = 'DELIVERED'
+ WHERE id = $1 AND agent_id = $2 AND ${statusIs('complete')}
    AND delivered_at + make_interval(secs => timeout_seconds) > now()
 RETURNING *`;
 
@@ -198,7 +198,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
       const [updated] = (await client.query<CommandRow>(RESULT_SQL, params)).rows;
       if (updated) {
         const command = commandFromRow(updated);
-        await recordAudit(auditClient(client), {
+        await recordAudit(client, {
           actor: { type: 'agent', id: agent.id },
           action: 'command.result',
           targetType: 'command',
@@ -245,9 +245,9 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
     )
   ).rows;
   if (!row || row.agent_id !== agent.id) return { kind: 'not_found' as const };
-  if (row.status === 'DELIVERED' && row.overdue) {
+  if (canApply('time_out', row.status) && row.overdue) {
     // The sweeper has not got to it yet: apply the timeout here, the way it would.
-    await timeOutOverdue({ client }, commandId);
+    await timeOutOverdue(client, commandId);
     return { kind: 'timed_out' as const };
   }
   const command = commandFromRow(row);

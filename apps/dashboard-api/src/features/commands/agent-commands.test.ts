@@ -4,7 +4,7 @@ import { createAgent, createDongle } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { CLAIM_SQL, claimParams } from './agent-commands.service.ts';
 import { enqueueCommand } from './command-queue.ts';
-import { createFleet, pollAs, postResult } from './command-fixtures.test-support.ts';
+import { createFleet, pollAs, postResult } from '../../../test/support/command-fixtures.ts';
 
 let app: TestApp;
 let second: TestApp;

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { createFleet, notifierOf, pollAs, postResult } from './command-fixtures.test-support.ts';
+import { createFleet, notifierOf, pollAs, postResult } from '../../../test/support/command-fixtures.ts';
 
 // A fast sweeper and a 1-second execution timeout; `lazy` has its sweeper effectively off, so
 // only the request paths can apply the timers there.

@@ -2,14 +2,16 @@
 // CAN-config PUT queues APPLY_CAN_CONFIG through it). Call it inside the caller's transaction:
 // the row, its audit entry and the wake-up NOTIFY commit together (PostgreSQL delivers a NOTIFY
 // only at commit, so a poller never wakes for a command it cannot see yet).
-import type { Command } from '../../generated/prisma/client.ts';
+import { Prisma, type Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
-import { conflict, notFound, quotaExceeded } from '../../platform/errors.ts';
+import { notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent, recordEvents } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
+import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
+import { statusIs, statusTo } from './command-lifecycle.ts';
 
 export type { Command };
 
@@ -103,9 +105,8 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
     SELECT owner_user_id, organization_id::text AS organization_id, ownership_state, last_seen_agent_id
       FROM dongles WHERE id = ${input.dongleId}::uuid FOR NO KEY UPDATE`;
   if (!dongle || (input.organizationId !== undefined && dongle.organization_id !== input.organizationId)) throw notFound('Dongle');
-  if (dongle.ownership_state !== 'CLAIMED_ACTIVE' || !dongle.owner_user_id) {
-    throw conflict('dongle_not_active', 'Commands can only be sent to a dongle in CLAIMED_ACTIVE.');
-  }
+  // (A CLAIMED_ACTIVE dongle always has an owner: the dongles_owner_matches_state constraint.)
+  assertCommandable(dongle.ownership_state, `Commands can only be sent to a dongle in ${COMMANDABLE_STATE}.`);
   if (input.queuedLimit !== undefined) {
     const [{ queued }] = (await tx.$queryRaw<{ queued: number }[]>`
       SELECT count(*)::int AS queued FROM commands WHERE dongle_id = ${input.dongleId}::uuid AND status = 'QUEUED' AND expires_at > now()`) as [{ queued: number }];
@@ -169,8 +170,8 @@ export async function cancelQueuedCommands(
 ): Promise<number> {
   if (dongleIds.length === 0) return 0;
   const cancelled = await tx.$queryRaw<{ id: string; dongle_id: string; type: string; organization_id: string }[]>`
-    UPDATE commands SET status = 'CANCELLED', error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
-     WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND status = 'QUEUED'
+    UPDATE commands SET status = ${Prisma.raw(statusTo('cancel'))}, error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
+     WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND ${Prisma.raw(statusIs('cancel'))}
     RETURNING id::text AS id, dongle_id::text AS dongle_id, type::text AS type, organization_id::text AS organization_id`;
   for (const row of cancelled) {
     await recordAudit(tx, {

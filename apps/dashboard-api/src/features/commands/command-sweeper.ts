@@ -10,36 +10,35 @@
 // trail is complete whoever applied the timer. The ORDER BY (and the redundant 1-second bound,
 // the shortest timeout) steer both batch scans onto the (status, expires_at) and
 // (status, delivered_at) indexes, oldest first.
-import type pg from 'pg';
-import type { Database, Tx } from '../../platform/database.ts';
+import { inPgTransaction, sql, type Database, type Db } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { recordEvents } from '../events/event-writer.ts';
-import { auditClient, inPgTransaction } from './pg-transaction.ts';
+import { statusIs, statusTo } from './command-lifecycle.ts';
 
 const BATCH = 500;
 
 const expireSql = (ids: string) => `
-UPDATE commands SET status = 'EXPIRED', error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
+UPDATE commands SET status = ${statusTo('expire')}, error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
-   AND status = 'QUEUED' AND expires_at <= now()
+   AND ${statusIs('expire')} AND expires_at <= now()
 RETURNING id, dongle_id, type, organization_id`;
 
 const timeOutSql = (ids: string) => `
-UPDATE commands SET status = 'TIMED_OUT', error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
+UPDATE commands SET status = ${statusTo('time_out')}, error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
-   AND status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+   AND ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
 RETURNING id, dongle_id, type, organization_id`;
 
 /** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
-export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE status = 'QUEUED' AND expires_at <= now()
+export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE ${statusIs('expire')} AND expires_at <= now()
               ORDER BY expires_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
 
 /** One sweeper batch of overdue DELIVERED commands (exported for the scale bench's EXPLAIN). */
 export const TIME_OUT_SQL = timeOutSql(`SELECT id FROM commands
-               WHERE status = 'DELIVERED' AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+               WHERE ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
                  AND delivered_at <= now() - interval '1 second'
                ORDER BY delivered_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
 
@@ -53,23 +52,15 @@ interface TransitionRow {
   organization_id: string;
 }
 
-/** The statements of one transaction, from Prisma (`tx`) or from pg (`client`). */
-type TransitionClient = { tx: Tx } | { client: pg.PoolClient };
-
-async function transition(on: TransitionClient, sql: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
-  const rows =
-    'tx' in on
-      ? await on.tx.$queryRawUnsafe<TransitionRow[]>(sql, ...params)
-      : (await on.client.query<TransitionRow>(sql, params)).rows;
-  const audit = 'tx' in on ? on.tx : auditClient(on.client);
-  const events = 'tx' in on ? on.tx : on.client;
+async function transition(db: Db, statement: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
+  const rows = await sql<TransitionRow>(db, statement, params);
   for (const row of rows) {
-    await recordAudit(audit, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
+    await recordAudit(db, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
     fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   }
   // Events after the audit rows: the writer's per-organization lock is then held the shortest time.
   const type = action === 'command.expire' ? 'command.expired' : 'command.timed_out';
-  await recordEvents(events, rows.map((row) => ({ organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } })));
+  await recordEvents(db, rows.map((row) => ({ organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } })));
   return rows.map((row) => row.id);
 }
 
@@ -77,16 +68,16 @@ async function transition(on: TransitionClient, sql: string, params: unknown[], 
  * QUEUED → EXPIRED for `commandId` if it is overdue, or for the next batch of overdue commands
  * when no id is given. Returns the ids it changed; call inside a transaction.
  */
-export function expireOverdue(on: TransitionClient, commandId?: string): Promise<string[]> {
-  return commandId ? transition(on, EXPIRE_ONE_SQL, [commandId], 'command.expire') : transition(on, EXPIRE_SQL, [], 'command.expire');
+export function expireOverdue(db: Db, commandId?: string): Promise<string[]> {
+  return commandId ? transition(db, EXPIRE_ONE_SQL, [commandId], 'command.expire') : transition(db, EXPIRE_SQL, [], 'command.expire');
 }
 
 /**
  * DELIVERED → TIMED_OUT for `commandId` if it is overdue, or for the next batch of overdue
  * commands when no id is given. Returns the ids it changed; call inside a transaction.
  */
-export function timeOutOverdue(on: TransitionClient, commandId?: string): Promise<string[]> {
-  return commandId ? transition(on, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(on, TIME_OUT_SQL, [], 'command.timeout');
+export function timeOutOverdue(db: Db, commandId?: string): Promise<string[]> {
+  return commandId ? transition(db, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(db, TIME_OUT_SQL, [], 'command.timeout');
 }
 
 interface SweepResult {
@@ -105,7 +96,7 @@ async function sweepCommands(db: Database): Promise<SweepResult> {
     [timeOutOverdue, 'timedOut'],
   ] as const) {
     for (;;) {
-      const ids = await inPgTransaction(db.pool, (client) => apply({ client }));
+      const ids = await inPgTransaction(db.pool, (client) => apply(client));
       result[key] += ids.length;
       if (ids.length < BATCH) break;
     }

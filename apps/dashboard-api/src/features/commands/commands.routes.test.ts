@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDongle, createLoggedInUser } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { createFleet } from './command-fixtures.test-support.ts';
+import { createFleet } from '../../../test/support/command-fixtures.ts';
 
 let app: TestApp;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import type { Database } from '../../platform/database.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { idempotency } from '../../platform/http/idempotency.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { commandPage, commandView, presentCommand } from './command.presenter.ts';
 import { createCommandBody, idParams, listQuery } from './commands.schemas.ts';

@@ -10,13 +10,14 @@ import { canonicalJson } from '../../platform/canonical-json.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { decodeCursor, keysetAfter, toPage, type Page } from '../../platform/pagination.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
 import { expireOverdue } from './command-sweeper.ts';
+import { canApply, statusTo } from './command-lifecycle.ts';
 
 export interface CommandServiceDeps {
   db: Database;
@@ -44,7 +45,7 @@ export function historyPageSql(organizationId: string, dongleId: string, options
   // The redundant `created_at <=` bound lets the index range start at the cursor instead of
   // filtering from the newest row on every page.
   const after = position
-    ? Prisma.sql`AND (c.created_at, c.id) < (${position.createdAt}::timestamptz, ${position.id}::uuid)
+    ? Prisma.sql`AND ${keysetAfter(position, { createdAt: 'c.created_at', id: 'c.id' })}
                  AND c.created_at <= ${position.createdAt}::timestamptz`
     : Prisma.empty;
   const status = options.status ? Prisma.sql`AND c.status = ${options.status}::command_status` : Prisma.empty;
@@ -121,13 +122,13 @@ export function createCommandService(deps: CommandServiceDeps) {
         SELECT c.*, c.expires_at <= now() AS overdue FROM commands c
          WHERE c.id = ${commandId}::uuid AND ${visibleTo(scope.orgId)} FOR UPDATE OF c`;
       if (!row) return { kind: 'not_found' as const };
-      if (row.status !== 'QUEUED') return { kind: 'conflict' as const, status: row.status };
+      if (!canApply('cancel', row.status)) return { kind: 'conflict' as const, status: row.status };
       if (row.overdue) {
-        await expireOverdue({ tx }, commandId);
+        await expireOverdue(tx, commandId);
         return { kind: 'conflict' as const, status: 'EXPIRED' };
       }
       const [updated] = await tx.$queryRaw<CommandRow[]>`
-        UPDATE commands SET status = 'CANCELLED', completed_at = now(), updated_at = now()
+        UPDATE commands SET status = ${Prisma.raw(statusTo('cancel'))}, completed_at = now(), updated_at = now()
          WHERE id = ${commandId}::uuid RETURNING *`;
       await recordEvent(tx, { organizationId: row.organization_id, type: 'command.cancelled', subjectId: commandId, data: { dongleId: row.dongle_id, type: row.type } });
       await recordAudit(tx, { actor: { type: 'user', id: userId }, action: 'command.cancel', targetType: 'command', targetId: commandId, details: { dongleId: row.dongle_id, type: row.type }, context });

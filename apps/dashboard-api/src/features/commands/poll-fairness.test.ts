@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { CLAIM_SQL } from './agent-commands.service.ts';
-import { createFleet, notifierOf, pollAs } from './command-fixtures.test-support.ts';
+import { createFleet, notifierOf, pollAs } from '../../../test/support/command-fixtures.ts';
 
 let app: TestApp;
 beforeAll(async () => {

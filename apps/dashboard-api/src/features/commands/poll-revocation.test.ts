@@ -6,7 +6,7 @@ import { createLoggedInUser } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { CLAIM_SQL, claimParams } from './agent-commands.service.ts';
 import { enqueueCommand } from './command-queue.ts';
-import { createFleet, notifierOf, pollAs, type Fleet } from './command-fixtures.test-support.ts';
+import { createFleet, notifierOf, pollAs, type Fleet } from '../../../test/support/command-fixtures.ts';
 
 let app: TestApp;
 beforeAll(async () => {

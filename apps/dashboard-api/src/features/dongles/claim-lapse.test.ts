@@ -5,7 +5,7 @@ import { randomDeviceId } from '../../../test/support/factories.ts';
 import { activeDongle, claim, createOperator, heartbeat, startFleetApp } from '../../../test/support/fleet.ts';
 import { createScratchDatabase } from '../../../test/support/scratch-database.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
-import { applyMigrations } from '../../db/migrator.ts';
+import { applyMigrations } from '../../tooling/migrator.ts';
 import { lapseStaleClaims } from './claim-lapse.ts';
 
 const FIFTEEN_MINUTES = 15 * 60_000;

@@ -8,23 +8,26 @@
 import type { Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import { recordEvents } from '../events/event-writer.ts';
+import { stateSql, TRANSITIONS } from './dongle-state.ts';
 
 const BATCH = 200;
+const LAPSE = stateSql('claim_lapse');
+const { from: [FROM], to: TO } = TRANSITIONS.claim_lapse;
 
 const LAPSE_SQL = `
 WITH lapsed AS (
   SELECT id, owner_user_id, organization_id FROM dongles
-   WHERE ownership_state = 'CLAIM_PENDING' AND state_changed_at <= now() - make_interval(secs => $1::float8)
+   WHERE ownership_state IN (${LAPSE.from}) AND state_changed_at <= now() - make_interval(secs => $1::float8)
    ORDER BY state_changed_at
    LIMIT ${BATCH}
    FOR UPDATE SKIP LOCKED)
 UPDATE dongles d
-   SET ownership_state = 'UNCLAIMED', owner_user_id = NULL, name = NULL, updated_at = now()
+   SET ownership_state = ${LAPSE.to}, owner_user_id = NULL, name = NULL, updated_at = now()
   FROM lapsed
- WHERE d.id = lapsed.id AND d.ownership_state = 'CLAIM_PENDING'
+ WHERE d.id = lapsed.id AND d.ownership_state IN (${LAPSE.from})
 RETURNING d.id::text AS id, d.device_id AS "deviceId", lapsed.owner_user_id::text AS "ownerUserId", lapsed.organization_id::text AS "organizationId"`;
 
 /** Lapses every claim pending longer than `timeoutMs`; returns how many. Exposed for tests. */
@@ -42,14 +45,14 @@ export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise
           action: 'dongle.claim_lapse',
           targetType: 'dongle',
           targetId: row.id,
-          details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', timeoutSeconds: timeoutMs / 1000 },
+          details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: FROM, to: TO, timeoutSeconds: timeoutMs / 1000 },
         });
       }
       await recordEvents(
         tx,
         rows.flatMap((row) =>
           row.organizationId
-            ? [{ organizationId: row.organizationId, type: 'dongle.state_changed' as const, subjectId: row.id, data: { deviceId: row.deviceId, from: 'CLAIM_PENDING', to: 'UNCLAIMED', reason: 'claim_lapsed' } }]
+            ? [{ organizationId: row.organizationId, type: 'dongle.state_changed' as const, subjectId: row.id, data: { deviceId: row.deviceId, from: FROM, to: TO, reason: 'claim_lapsed' } }]
             : [],
         ),
       );

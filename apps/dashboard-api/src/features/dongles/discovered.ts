@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Database } from '../../platform/database.ts';
 import { currentScope } from '../organizations/org-scope.ts';
-import { POSSESSION_WINDOW_SECONDS } from './dongle-lock.ts';
+import { reportedRecentlySql, stateSql } from './dongle-state.ts';
 
 const DISCOVERED_LIMIT = 200;
 
@@ -25,11 +25,11 @@ export async function listDiscovered(db: Database, organizationId: string): Prom
             a.id::text AS "agentId", a.name AS "agentName"
        FROM dongles d
        JOIN agents a ON a.id = d.last_seen_agent_id
-      WHERE d.ownership_state = 'UNCLAIMED' AND a.organization_id = $1::uuid AND a.revoked_at IS NULL
-        AND d.last_seen_at > now() - make_interval(secs => $2)
+      WHERE d.ownership_state IN (${stateSql('claim').from}) AND a.organization_id = $1::uuid AND a.revoked_at IS NULL
+        AND ${reportedRecentlySql('d')}
       ORDER BY d.last_seen_at DESC, d.device_id
-      LIMIT $3`,
-    [organizationId, POSSESSION_WINDOW_SECONDS, DISCOVERED_LIMIT],
+      LIMIT $2`,
+    [organizationId, DISCOVERED_LIMIT],
   );
   return rows.map((row) => ({ ...row, lastSeenAt: row.lastSeenAt.toISOString() }));
 }

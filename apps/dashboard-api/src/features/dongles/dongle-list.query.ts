@@ -2,7 +2,7 @@
 // Prisma round-trips (page of ids, rows, agents, group members, CAN configs) it spent most of its
 // time in Prisma's per-query CPU (bench/dongle-list.bench.ts). Same rows, same order, same view.
 import type pg from 'pg';
-import { decodeCursor, toPage, type Page } from '../../platform/pagination.ts';
+import { decodeCursor, keysetSql, toPage, type Page } from '../../platform/pagination.ts';
 import { presentDongle, type DongleRow } from './dongles.presenter.ts';
 import { selectorSql, type SelectorTerm } from '../tags/tag-selector.ts';
 import type { DongleListQuery, DongleView } from './dongles.schemas.ts';
@@ -19,7 +19,7 @@ const listSql = (selector: string) => `
     LEFT JOIN dongle_group_members m ON m.dongle_id = d.id
     LEFT JOIN can_configs c ON c.dongle_id = d.id
    WHERE d.organization_id = $1::uuid
-     AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2::timestamptz, $3::uuid))
+     AND ($2::timestamptz IS NULL OR ${keysetSql('$2', '$3', { createdAt: 'd.created_at', id: 'd.id' })})
      AND ${selector}
    ORDER BY d.created_at DESC, d.id DESC
    LIMIT $4`;

@@ -4,9 +4,7 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { OwnershipState } from '../../generated/prisma/enums.ts';
 import type { Tx } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
-
-/** How recently a dongle must have been reported for claims and token exchanges (§4). */
-export const POSSESSION_WINDOW_SECONDS = 5 * 60;
+import { reportedRecentlySql } from './dongle-state.ts';
 
 export interface LockedDongle {
   id: string;
@@ -15,7 +13,7 @@ export interface LockedDongle {
   organizationId: string | null;
   state: OwnershipState;
   lastSeenAgentId: string | null;
-  /** last_seen_at within the proof-of-possession window (by the database clock). */
+  /** last_seen_at within the report window (proof of possession; by the database clock). */
   reportedRecently: boolean;
 }
 
@@ -25,7 +23,7 @@ async function lockRow(tx: Tx, where: { id: string } | { deviceId: string }, org
   const [row] = await tx.$queryRaw<LockedDongle[]>`
     SELECT id::text AS "id", device_id AS "deviceId", owner_user_id::text AS "ownerUserId", organization_id::text AS "organizationId",
            ownership_state::text AS "state", last_seen_agent_id::text AS "lastSeenAgentId",
-           COALESCE(last_seen_at > now() - make_interval(secs => ${POSSESSION_WINDOW_SECONDS}), false) AS "reportedRecently"
+           COALESCE(${Prisma.raw(reportedRecentlySql('dongles'))}, false) AS "reportedRecently"
     FROM dongles WHERE ${key}${owner} FOR UPDATE`;
   return row;
 }

@@ -12,14 +12,14 @@
 // Two statements rather than one upsert: INSERT … ON CONFLICT DO NOTHING for new rows, then a
 // plain UPDATE whose row locks are taken only on rows that pass its WHERE (ON CONFLICT DO
 // UPDATE … WHERE would lock every conflicting row, including the throttled and foreign ones).
+import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { COMMANDS_CHANNEL, workFor } from '../commands/command-queue.ts';
+import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from './dongle-state.ts';
 
-/** The command hand-out serves dongles reported within this window (agent-commands.service.ts). */
-const HAND_OUT_WINDOW_SECONDS = 5 * 60;
 
 export interface ReportedDongle {
   deviceId: string;
@@ -85,9 +85,9 @@ export async function recordDongleSightings(
     const [sighted] = await tx.$queryRaw<Array<{ reachable: boolean }>>`
       WITH due AS (
         SELECT d.id, r.firmware_version, r.chip_family, r.board_revision,
-               (d.organization_id = ${agent.organizationId}::uuid AND d.ownership_state = 'CLAIMED_ACTIVE'
+               (d.organization_id = ${agent.organizationId}::uuid AND d.ownership_state = ${Prisma.raw(COMMANDABLE_STATE_SQL)}
                 AND (d.last_seen_agent_id IS DISTINCT FROM ${agent.id}::uuid OR d.last_seen_at IS NULL
-                     OR d.last_seen_at <= now() - make_interval(secs => ${HAND_OUT_WINDOW_SECONDS}))) AS reachable
+                     OR NOT ${Prisma.raw(reportedRecentlySql('d'))})) AS reachable
         FROM dongles d
         JOIN unnest(${deviceIds}::text[], ${firmware}::text[], ${chips}::text[], ${boards}::text[]) AS r(device_id, firmware_version, chip_family, board_revision)
           ON r.device_id = d.device_id

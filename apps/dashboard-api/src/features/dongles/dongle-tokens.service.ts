@@ -6,7 +6,7 @@
 // Another user's agent, or a dongle nobody owns, is a 404.
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict } from '../../platform/errors.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { lockOrgDongle } from './dongle-lock.ts';

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { pageOf } from '../../platform/pagination.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentAgent, currentUser } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import type { DongleTokensService } from './dongle-tokens.service.ts';

@@ -4,14 +4,16 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
-import { dissolveGroupOf } from '../groups/group-membership.ts';
-import { lockDongle, lockOrgDongle, POSSESSION_WINDOW_SECONDS } from './dongle-lock.ts';
-import { assertTransition } from './dongle-state.ts';
+import { dissolveGroupOf } from './group-exit.ts';
+import { lockDongle, lockOrgDongle } from './dongle-lock.ts';
+import { assertTransition, reportedRecentlySql, stateSql, TRANSITIONS } from './dongle-state.ts';
+
+const CLAIM = stateSql('claim');
 import { listOrgDongles } from './dongle-list.query.ts';
 import { dongleViewInclude, presentDongle } from './dongles.presenter.ts';
 import type { DongleListQuery, DongleView } from './dongles.schemas.ts';
@@ -71,16 +73,16 @@ export function createDonglesService(deps: { db: Database }) {
       const user = { id: scope.userId };
       const id = await prisma.$transaction(async (tx) => {
         const [claimed] = await tx.$queryRaw<Array<{ id: string }>>`
-          UPDATE dongles d SET ownership_state = 'CLAIM_PENDING', owner_user_id = ${user.id}::uuid,
+          UPDATE dongles d SET ownership_state = ${Prisma.raw(CLAIM.to)}, owner_user_id = ${user.id}::uuid,
                  organization_id = ${scope.orgId}::uuid, updated_at = now()
           FROM agents a
-          WHERE d.device_id = ${deviceId} AND d.ownership_state = 'UNCLAIMED'
+          WHERE d.device_id = ${deviceId} AND d.ownership_state IN (${Prisma.raw(CLAIM.from)})
             AND a.id = d.last_seen_agent_id AND a.organization_id = ${scope.orgId}::uuid AND a.revoked_at IS NULL
-            AND d.last_seen_at > now() - make_interval(secs => ${POSSESSION_WINDOW_SECONDS})
+            AND ${Prisma.raw(reportedRecentlySql('d'))}
           RETURNING d.id::text AS id`;
         if (claimed) {
-          await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'dongle.claim', targetType: 'dongle', targetId: claimed.id, details: { deviceId, to: 'CLAIM_PENDING' }, context });
-          await recordEvent(tx, { organizationId: scope.orgId, type: 'dongle.state_changed', subjectId: claimed.id, data: { deviceId, from: 'UNCLAIMED', to: 'CLAIM_PENDING' } });
+          await recordAudit(tx, { actor: { type: 'user', id: user.id }, action: 'dongle.claim', targetType: 'dongle', targetId: claimed.id, details: { deviceId, to: TRANSITIONS.claim.to }, context });
+          await recordEvent(tx, { organizationId: scope.orgId, type: 'dongle.state_changed', subjectId: claimed.id, data: { deviceId, from: TRANSITIONS.claim.from[0], to: TRANSITIONS.claim.to } });
           return claimed.id;
         }
         // Another organization's dongle is never recorded as reported by our agents

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDongle, createOperator, heartbeat, randomKey } from '../../../test/support/fleet.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../../test/support/scratch-database.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { applyMigrations } from '../../db/migrator.ts';
+import { applyMigrations } from '../../tooling/migrator.ts';
 import { runKeysRotate } from '../../cli/keys-rotate.ts';
 import { keyRingFromSpec } from './token-crypto.ts';
 import { rotateDongleTokens } from './token-rotation.ts';

@@ -4,7 +4,7 @@
 // current key are never selected (idempotent). Rows locked by a concurrent release are skipped
 // and left for the next run. One system audit row records the counts.
 import type { Database } from '../../platform/database.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { rowToSealed, sealedToRow } from './sealed-rows.ts';
 import { TokenDecryptError, UnknownKeyVersionError, type DongleTokenKeyRing } from './token-crypto.ts';
 

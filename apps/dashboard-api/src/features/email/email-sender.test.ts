@@ -9,7 +9,7 @@ import { uniqueEmail } from '../../../test/support/factories.ts';
 import { sleep } from '../../../test/support/mail.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../../test/support/scratch-database.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { applyMigrations } from '../../db/migrator.ts';
+import { applyMigrations } from '../../tooling/migrator.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
 import { retryDelayMs } from './email-sender.ts';

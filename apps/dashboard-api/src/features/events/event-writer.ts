@@ -16,8 +16,8 @@
 //  4. NOTIFY fleet_events with only the event id (delivered at commit; streams read the table),
 //     or, on the hot paths, one coalesced NOTIFY after the commit (announceEvents).
 import type pg from 'pg';
-import type { Tx } from '../../platform/database.ts';
-import { scrubSecrets } from '../audit/audit.writer.ts';
+import { sql, type Db } from '../../platform/database.ts';
+import { scrubSecrets } from '../../platform/audit/scrub-secrets.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 
 export const EVENTS_CHANNEL = 'fleet_events';
@@ -97,20 +97,13 @@ ${prefix}_deliveries AS (
 ${prefix}_notified AS (SELECT ${options.notify === false ? 'max(id)' : `pg_notify('${EVENTS_CHANNEL}', max(id)::text)`} FROM ${prefix}_rows HAVING count(*) > 0)`;
 }
 
-export type EventClient = Pick<Tx, '$queryRawUnsafe'> | pg.ClientBase;
-
-const isPg = (client: EventClient): client is pg.ClientBase => typeof (client as pg.ClientBase).query === 'function';
-
 /**
  * Appends one event inside the caller's transaction; returns its id. With `notify: false` the
  * NOTIFY is left out and the caller calls announceEvents() after its COMMIT (see there).
  */
-export async function recordEvent(client: EventClient, event: NewEvent, options: { notify?: boolean } = {}): Promise<bigint> {
-  const sql = options.notify === false ? INSERT_EVENT_QUIET_SQL : INSERT_EVENT_SQL;
+export async function recordEvent(client: Db, event: NewEvent, options: { notify?: boolean } = {}): Promise<bigint> {
   const params = [event.organizationId, event.type, EVENT_TYPES[event.type], event.subjectId, JSON.stringify(scrubSecrets(event.data ?? {}))];
-  const rows = isPg(client)
-    ? (await client.query<{ id: string }>(sql, params)).rows
-    : await client.$queryRawUnsafe<{ id: string }[]>(sql, ...params);
+  const rows = await sql<{ id: string }>(client, options.notify === false ? INSERT_EVENT_QUIET_SQL : INSERT_EVENT_SQL, params);
   return BigInt(rows[0]!.id);
 }
 
@@ -150,7 +143,7 @@ export function announceEvents(pool: pg.Pool): void {
  * (two instances' sweepers, presence passes, lapses) must take those locks in the same order or
  * they deadlock. Use this, not a loop over recordEvent, whenever the events may span organizations.
  */
-export async function recordEvents(client: EventClient, events: readonly NewEvent[]): Promise<void> {
+export async function recordEvents(client: Db, events: readonly NewEvent[]): Promise<void> {
   const ordered = [...events].sort((a, b) => (a.organizationId < b.organizationId ? -1 : a.organizationId > b.organizationId ? 1 : 0));
   for (const event of ordered) await recordEvent(client, event);
 }

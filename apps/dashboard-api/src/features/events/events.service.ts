@@ -1,9 +1,11 @@
-// Reading the event log: the keyset list (newest first; the cursor is the last id of the page,
+// Reading the event log: the keyset list (newest first; the cursor holds the last id of the page,
 // ids only grow) and the checks an open stream repeats (is the caller still allowed in?).
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
+import { encodeCursor } from '../../platform/pagination.ts';
 import type { EventRow } from './event-hub.ts';
 import type { EventListQuery, EventView } from './events.schemas.ts';
+import { activeUserSql } from '../auth/user-status.ts';
 
 export const presentEvent = (row: EventRow): EventView => ({
   id: row.id,
@@ -28,7 +30,7 @@ export function createEventsService(deps: { db: Database }) {
           FROM events WHERE ${Prisma.join(filters, ' AND ')}
          ORDER BY events.id DESC LIMIT ${query.limit + 1}`);
       const page = rows.slice(0, query.limit);
-      return { items: page.map(presentEvent), nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null };
+      return { items: page.map(presentEvent), nextCursor: rows.length > query.limit ? encodeCursor([page[page.length - 1]!.id]) : null };
     },
 
     /** Still a member, account active, and the session or API key still valid. */
@@ -36,7 +38,7 @@ export function createEventsService(deps: { db: Database }) {
       const { rows } = await db.pool.query<{ ok: boolean }>(
         `SELECT EXISTS (
            SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
-            WHERE m.organization_id = $1::uuid AND m.user_id = $2::uuid AND u.status = 'active'
+            WHERE m.organization_id = $1::uuid AND m.user_id = $2::uuid AND ${activeUserSql('u')}
               AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM sessions s WHERE s.sid = $3 AND s.user_id = u.id AND s.expire > now()))
               AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM api_keys k WHERE k.id = $4::uuid AND k.revoked_at IS NULL AND k.expires_at > now()))
          ) AS ok`,

@@ -8,10 +8,9 @@
 // other's guard re-reads the committed flag and no longer matches. A restart changes nothing
 // (the flag survives it), so it emits no flap; a crash mid-pass rolls the batch back whole.
 import type pg from 'pg';
-import type { Database } from '../../platform/database.ts';
+import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { inPgTransaction } from '../commands/pg-transaction.ts';
 import { recordEvents } from './event-writer.ts';
 
 const BATCH = 500;

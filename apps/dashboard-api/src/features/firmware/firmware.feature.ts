@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentAgent } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { parseRange } from './byte-range.ts';
@@ -50,6 +50,7 @@ function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; 
       auth: 'session',
       permission: 'fleet.operate',
       query: uploadQuery,
+      rawBody: { contentType: 'application/octet-stream', description: 'The firmware image bytes' },
       responses: {
         201: { description: 'Stored', schema: firmwareImageView },
         409: { description: 'firmware_version_exists' },

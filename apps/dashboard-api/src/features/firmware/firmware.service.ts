@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FirmwareImage, SigningKey } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import type { FirmwareImageView, UploadQuery } from './firmware.schemas.ts';

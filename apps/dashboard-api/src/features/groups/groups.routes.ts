@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { listQuery, pageOf } from '../../platform/pagination.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { createGroupBody, groupIdParams, groupView, updateGroupBody } from './groups.schemas.ts';
 import type { GroupsService } from './groups.service.ts';

@@ -6,12 +6,13 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { presentGroup } from './groups.presenter.ts';
 import type { CreateGroupBody, GroupView, UpdateGroupBody } from './groups.schemas.ts';
+import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
 
 export type GroupsService = ReturnType<typeof createGroupsService>;
 
@@ -57,7 +58,7 @@ export function createGroupsService(deps: { db: Database }) {
           // Lock both dongles in id order: two creations sharing a dongle queue up, never deadlock.
           for (const id of [input.dongleAId, input.dongleBId].sort()) {
             const dongle = await lockOrgDongle(tx, scope.orgId, { id });
-            if (dongle.state !== 'CLAIMED_ACTIVE') throw conflict('dongle_not_active', `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be CLAIMED_ACTIVE.`);
+            assertCommandable(dongle.state, `Dongle ${dongle.deviceId} is ${dongle.state}; both dongles must be ${COMMANDABLE_STATE}.`);
           }
           const grouped = await tx.dongleGroupMember.count({ where: { dongleId: { in: [input.dongleAId, input.dongleBId] } } });
           if (grouped > 0) throw alreadyGrouped();

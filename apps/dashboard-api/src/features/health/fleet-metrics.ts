@@ -5,6 +5,7 @@
 import type { Database } from '../../platform/database.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { cachedSource, gaugeOnScrape, type Metrics } from '../../platform/metrics.ts';
+import { reportedRecentlySql } from '../dongles/dongle-state.ts';
 
 export interface FleetMetricSources {
   db: Database;
@@ -26,7 +27,7 @@ SELECT
   (SELECT count(*) FROM commands WHERE status = 'QUEUED')::int AS queued,
   (SELECT count(*) FROM commands WHERE status = 'DELIVERED')::int AS delivered,
   (SELECT count(*) FROM agents WHERE revoked_at IS NULL AND last_seen_at > now() - make_interval(secs => $1 / 1000.0))::int AS agents_online,
-  (SELECT count(*) FROM dongles WHERE last_seen_at > now() - interval '5 minutes')::int AS dongles_online,
+  (SELECT count(*) FROM dongles d WHERE ${reportedRecentlySql('d')})::int AS dongles_online,
   (SELECT count(*) FROM email_outbox WHERE status = 'PENDING')::int AS email_pending,
   (SELECT count(*) FROM email_outbox WHERE status = 'FAILED')::int AS email_failed`;
 

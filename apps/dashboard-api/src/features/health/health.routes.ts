@@ -1,7 +1,7 @@
 // Operations endpoints: liveness, readiness, Prometheus metrics.
 import type { Express } from 'express';
 import { z } from 'zod';
-import { migrationStatusOn, readLocalMigrations, type LocalMigration } from '../../db/migrator.ts';
+import { migrationStatusOn, readLocalMigrations, type LocalMigration } from '../../platform/migration-status.ts';
 import { serviceUnavailable, unauthorized } from '../../platform/errors.ts';
 import { safeEqual } from '../../platform/secrets.ts';
 import { sendError } from '../../platform/http/error-handler.ts';

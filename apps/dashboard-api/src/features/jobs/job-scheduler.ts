@@ -17,7 +17,7 @@ import type { Database, Tx } from '../../platform/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { StoredCanConfig } from '../can-config/can-config.presenter.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
 import { TTL_MAX_SECONDS } from '../commands/command-payloads.ts';

@@ -5,7 +5,7 @@ import type { Database } from '../../platform/database.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { createJobScheduler } from './job-scheduler.ts';
 import { createJobBody, executionPage, executionsQuery, jobIdParams, jobView } from './jobs.schemas.ts';

@@ -5,7 +5,7 @@
 import type { Job } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { toStored } from '../can-config/can-config.service.ts';
 import { jobEvent } from './job-events.ts';

@@ -1,6 +1,6 @@
 import type { Config } from '../../config.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { destroySession } from '../auth/auth.routes.ts';
 import { currentUser } from '../auth/principal.ts';
 import { sessionCookieName } from '../auth/session.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listQuery, pageOf } from '../../platform/pagination.ts';
-import { passwordSchema } from '../auth/password-policy.ts';
+import { passwordSchema } from '../../platform/password-policy.ts';
 
 export const changePasswordBody = z.strictObject({
   // Any length: a wrong current password is just wrong.

@@ -4,12 +4,12 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { forbidden, notFound, tooManyRequests } from '../../platform/errors.ts';
 import type { RateLimit } from '../../platform/rate-limit.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { PasswordHasher } from '../auth/password-hashing.ts';
-import { normalizePassword } from '../auth/password-policy.ts';
+import { normalizePassword } from '../../platform/password-policy.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
-import { decodeCursor, toPage, type ListQuery } from '../../platform/pagination.ts';
+import { decodeCursor, keysetAfter, toPage, type ListQuery } from '../../platform/pagination.ts';
 import { presentSession, type SessionRow } from './session.presenter.ts';
 
 export interface MeServiceDeps {
@@ -45,8 +45,7 @@ export function createMeService({ db, hasher, loginFailures }: MeServiceDeps) {
 
     /** Live sessions, newest first; the one making the request is marked `current`. */
     async listSessions(actor: SessionUser, currentSid: string, query: ListQuery) {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const keyset = after ? Prisma.sql`(created_at, public_id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : Prisma.sql`TRUE`;
+      const keyset = keysetAfter(query.cursor ? decodeCursor(query.cursor) : undefined, { createdAt: 'created_at', id: 'public_id' });
       const rows = await db.prisma.$queryRaw<SessionRow[]>`
         SELECT public_id::text AS id, created_at::text AS k, ip, user_agent, created_at, expire,
                sess->>'refreshedAt' AS refreshed_at, sid = ${currentSid} AS current

@@ -7,7 +7,7 @@ import type { ApiKey } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { forbidden, notFound } from '../../platform/errors.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from './org-scope.ts';
 import type { ApiKeyView, CreateApiKeyBody } from './organizations.schemas.ts';
 import { may, scopeAllowed } from './policy.ts';

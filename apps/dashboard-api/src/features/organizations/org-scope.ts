@@ -15,9 +15,10 @@ import type { Database } from '../../platform/database.ts';
 import { forbidden, notFound, unauthorized } from '../../platform/errors.ts';
 import { assertWithinLimits, clientIp, createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
-import { recordAudit, requestContext } from '../audit/audit.writer.ts';
+import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { effectiveRole, may, type Permission } from './policy.ts';
+import { isActiveUser } from '../auth/user-status.ts';
 
 export interface OrgScope {
   orgId: string;
@@ -94,7 +95,7 @@ export function createOrgGuards(db: Database, config: Pick<Config, 'rateLimits'>
     const key = rows[0];
     // Unknown, revoked, expired, or its user no longer a member: all the same 401.
     if (!key) return next(unauthorized('A valid API key is required.', 'invalid_api_key'));
-    if (key.status !== 'active') return next(forbidden('account_suspended', 'This account is suspended.'));
+    if (!isActiveUser(key)) return next(forbidden('account_suspended', 'This account is suspended.'));
     assertWithinLimits([await perKey.hit(key.id)]);
     await db.pool.query({ name: 'api-key-touch', text: 'UPDATE api_keys SET last_used_at = now(), last_used_ip = $2 WHERE id = $1::uuid', values: [key.id, clientIp(req)] });
     res.locals.user = { id: key.userId, email: key.email, role: key.userRole, status: key.status, emailVerifiedAt: key.emailVerifiedAt };

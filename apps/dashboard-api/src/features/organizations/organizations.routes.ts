@@ -4,7 +4,7 @@
 // (mounted by app.ts with the fleet features' own routers).
 import { z } from 'zod';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentUser } from '../auth/principal.ts';
 import type { ApiKeysService } from './api-keys.service.ts';
 import type { InvitationsService } from './invitations.service.ts';

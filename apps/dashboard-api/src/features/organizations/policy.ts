@@ -29,8 +29,18 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
+// Routes name these permissions in their spec (platform/http/openapi.ts reads the names from here).
+declare module '../../platform/http/openapi.ts' {
+  interface PermissionRegistry extends Record<keyof typeof PERMISSIONS, true> {}
+}
+
 export function may(role: OrgRole, permission: Permission): boolean {
   return RANK[role] >= RANK[PERMISSIONS[permission]];
+}
+
+/** The same rule in SQL: the membership row `alias` holds `permission` (for notifications, enrollment). */
+export function holdsSql(alias: string, permission: Permission): string {
+  return `${alias}.role IN (${ORG_ROLES.filter((role) => may(role, permission)).map((role) => `'${role}'`).join(', ')})`;
 }
 
 export const atLeast = (role: OrgRole, than: OrgRole) => RANK[role] >= RANK[than];

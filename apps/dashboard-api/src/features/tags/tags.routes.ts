@@ -1,7 +1,7 @@
 // Tag routes under /api/dongles: read, set one, remove one, bulk change.
 import { z } from 'zod';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { tagKey, tagMap, tagValue } from './tag-rules.ts';
 import { selectorField } from './tag-selector.ts';

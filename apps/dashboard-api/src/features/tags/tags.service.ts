@@ -4,9 +4,8 @@
 // count and the selector or ids), so tagging 100k dongles does not write 100k audit rows.
 import type { Database } from '../../platform/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
-import { auditClient } from '../commands/pg-transaction.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import { MAX_TAGS_PER_DONGLE, type TagMap } from './tag-rules.ts';
 import { selectorSql, type Selector } from './tag-selector.ts';
@@ -91,7 +90,7 @@ export function createTagsService(deps: { db: Database }) {
       if (worst > MAX_TAGS_PER_DONGLE) throw tooManyTags(worst);
       const changed = rows.filter((r) => r.changed).length;
       if (changed > 0) {
-        await recordAudit(auditClient(client), {
+        await recordAudit(client, {
           actor: { type: 'user', id: scope.userId },
           action: 'dongle.tag.bulk',
           targetType: 'dongle',

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Prisma, type Database } from '../../platform/database.ts';
 import { generateSecret } from '../../platform/secrets.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { PasswordHasher } from '../auth/password-hashing.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { userView } from '../auth/auth.schemas.ts';
 import { currentUser } from '../auth/principal.ts';
 import { adminUserPage, adminUserParams, adminUserPatch, adminUsersQuery } from './admin-users.schemas.ts';

@@ -4,13 +4,13 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
-import { changes, recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { endSessions } from '../auth/session-revocation.ts';
 import { endWaitingPolls } from '../commands/command-queue.ts';
 import { presentUser, type UserRow } from '../auth/user.presenter.ts';
 import type { AdminUserPatch, AdminUsersQuery } from './admin-users.schemas.ts';
-import { decodeCursor, toPage } from '../../platform/pagination.ts';
+import { decodeCursor, keysetAfter, toPage } from '../../platform/pagination.ts';
 
 /** A user row plus its keyset position (created_at as PostgreSQL text). */
 interface UserListRow extends UserRow {
@@ -28,7 +28,7 @@ export function createAdminUsersService({ db }: { db: Database }) {
         query.email ? Prisma.sql`email LIKE ${likePattern(query.email)}` : undefined,
         query.status ? Prisma.sql`status = ${query.status}::user_status` : undefined,
         query.role ? Prisma.sql`role = ${query.role}::user_role` : undefined,
-        after ? Prisma.sql`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : undefined,
+        after ? keysetAfter(after) : undefined,
       ].filter((condition): condition is Prisma.Sql => condition !== undefined);
       const rows = await db.prisma.$queryRaw<UserListRow[]>`
         SELECT id::text AS id, created_at::text AS k, email, role::text AS role, status::text AS status,

@@ -9,17 +9,20 @@
 // past the HTTP timeout (a lease) under FOR UPDATE SKIP LOCKED, so no two instances attempt it
 // at once; an instance that dies mid-attempt leaves the lease to expire and another retries it
 // (at-least-once, which is why receivers deduplicate on webhook-id).
+import { Prisma } from '../../generated/prisma/client.ts';
 import type { Config } from '../../config.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordAudit } from '../audit/audit.writer.ts';
+import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import { postJson, type PostResult } from './outbound-http.ts';
 import { liveSecrets } from './webhook-secrets.ts';
 import { signedHeaders } from './webhook-signing.ts';
+import { activeUserSql } from '../auth/user-status.ts';
+import { holdsSql } from '../organizations/policy.ts';
 
 const BATCH = 20;
 
@@ -114,7 +117,7 @@ export function createDeliveryWorker(deps: { db: Database; logger: Logger; keyRi
     await recordEvent(tx, { organizationId: delivery.organizationId, type: 'webhook.disabled', subjectId: delivery.webhookId, data: { reason } });
     const admins = await tx.$queryRaw<{ email: string }[]>`
       SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
-       WHERE m.organization_id = ${delivery.organizationId}::uuid AND m.role IN ('owner', 'admin') AND u.status = 'active'`;
+       WHERE m.organization_id = ${delivery.organizationId}::uuid AND ${Prisma.raw(holdsSql('m', 'members.manage'))} AND ${Prisma.raw(activeUserSql('u'))}`;
     const host = new URL(delivery.url).host;
     for (const { email } of admins) {
       await enqueueEmail(tx, {

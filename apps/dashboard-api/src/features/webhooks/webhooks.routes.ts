@@ -1,7 +1,7 @@
 // /api/orgs/:orgId/webhooks: an organization's webhooks (admins: `members.manage`).
 import { z } from 'zod';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import { requestContext } from '../audit/audit.writer.ts';
+import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import {
   createWebhookBody,

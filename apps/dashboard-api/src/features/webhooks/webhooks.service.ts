@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import type { Webhook } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
-import { recordAudit, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { resolvePinnedAddress } from './ssrf-guard.ts';

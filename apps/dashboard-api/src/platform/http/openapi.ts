@@ -5,7 +5,6 @@
 // validated and whether the chain has a rate limit). apps/api-client is generated from this
 // document; test/contract/openapi.test.ts validates it with a real OpenAPI validator.
 import { z } from 'zod';
-import { PERMISSIONS, type Permission } from '../../features/organizations/policy.ts';
 
 export type AuthMode = 'public' | 'session' | 'verified' | 'admin' | 'agent';
 
@@ -30,6 +29,8 @@ export interface OperationSpec {
    */
   permission?: Permission;
   body?: z.ZodType;
+  /** A body that is not JSON (the firmware upload): its media type, documented as binary. */
+  rawBody?: { contentType: string; description: string };
   query?: z.ZodType;
   params?: z.ZodType;
   headers?: Record<string, { description: string; required?: boolean }>;
@@ -160,13 +161,25 @@ function errorStatuses(op: RegisteredOperation): number[] {
   if (op.params || op.path.includes(':')) statuses.add(404);
   if (op.body || op.query || op.params) statuses.add(422);
   if (op.body) [400, 413, 415].forEach((status) => statuses.add(status));
+  if (op.rawBody) [413, 415].forEach((status) => statuses.add(status));
   if (op.rateLimited) statuses.add(429);
   for (const status of Object.keys(op.responses).map(Number)) if (status >= 400) statuses.add(status);
   return [...statuses].sort((a, b) => a - b);
 }
 
+/**
+ * The organization permissions a route may name. features/organizations/policy.ts declares its
+ * matrix into this interface (declaration merging), so an unknown permission does not compile
+ * and platform/ imports no feature.
+ */
+export interface PermissionRegistry {}
+export type Permission = Extract<keyof PermissionRegistry, string>;
+
 export class OpenApiRegistry {
   private readonly operations: RegisteredOperation[] = [];
+
+  /** `minimumRole` names the least role holding a permission (`x-minimum-role`); the app passes the policy's. */
+  constructor(private readonly options: { minimumRole?: (permission: Permission) => string } = {}) {}
 
   add(method: string, path: string, spec: OperationSpec, options: { rateLimited?: boolean } = {}): void {
     const operationId = spec.operationId ?? deriveOperationId(method, path);
@@ -211,9 +224,10 @@ export class OpenApiRegistry {
         tags: op.tags ?? [],
         // A route with an organization permission also takes an API key, without the CSRF header.
         security: op.permission ? [...security(op), { apiKey: [] }] : security(op),
-        ...(op.permission ? { 'x-permission': op.permission, 'x-minimum-role': PERMISSIONS[op.permission] } : {}),
+        ...(op.permission ? { 'x-permission': op.permission, ...(this.options.minimumRole ? { 'x-minimum-role': this.options.minimumRole(op.permission) } : {}) } : {}),
         parameters: [...pathParams, ...schemas.parameters(op.query, 'query'), ...headerParams],
         ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.convert(op.body, 'input') } } } } : {}),
+        ...(op.rawBody ? { requestBody: { required: true, description: op.rawBody.description, content: { [op.rawBody.contentType]: { schema: { type: 'string', contentMediaType: op.rawBody.contentType } } } } } : {}),
         responses,
       };
     }

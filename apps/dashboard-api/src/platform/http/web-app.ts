@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
-import { repoRoot } from '../../db/paths.ts';
+import { repoRoot } from '../paths.ts';
 
 export const defaultWebDist = path.join(repoRoot, 'apps/dashboard-web/dist');
 

@@ -1,11 +1,16 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../lib/api.ts';
-import { live } from '../../lib/live.ts';
+import { liveClock } from '../../lib/live.ts';
 import { queryKeys } from '../../lib/query-keys.ts';
+import { useOrgId } from '../orgs/org-context.tsx';
 
-export const useAgents = () => useQuery({ queryKey: queryKeys.agents, queryFn: async () => (await api.agents()).items, ...live });
+export function useAgents() {
+  const orgId = useOrgId();
+  return useQuery({ queryKey: queryKeys.agents(orgId), queryFn: async () => (await api.agents(orgId)).items, ...liveClock });
+}
 
-export function useAgentMutation<T>(fn: (arg: T) => Promise<unknown>) {
+export function useAgentMutation<T>(fn: (orgId: string, arg: T) => Promise<unknown>) {
   const client = useQueryClient();
-  return useMutation({ mutationFn: fn, onSettled: () => client.invalidateQueries({ queryKey: queryKeys.agents }) });
+  const orgId = useOrgId();
+  return useMutation({ mutationFn: (arg: T) => fn(orgId, arg), onSettled: () => client.invalidateQueries({ queryKey: queryKeys.agents(orgId) }) });
 }

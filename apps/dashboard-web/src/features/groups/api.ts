@@ -2,13 +2,18 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../lib/api.ts';
 import { live } from '../../lib/live.ts';
 import { queryKeys } from '../../lib/query-keys.ts';
+import { useOrgId } from '../orgs/org-context.tsx';
 
-export const useGroups = () => useQuery({ queryKey: queryKeys.groups, queryFn: async () => (await api.groups()).items, ...live });
+export function useGroups() {
+  const orgId = useOrgId();
+  return useQuery({ queryKey: queryKeys.groups(orgId), queryFn: async () => (await api.groups(orgId)).items, ...live });
+}
 
-export function useGroupMutation<T>(fn: (arg: T) => Promise<unknown>) {
+export function useGroupMutation<T>(fn: (orgId: string, arg: T) => Promise<unknown>) {
   const client = useQueryClient();
+  const orgId = useOrgId();
   return useMutation({
-    mutationFn: fn,
-    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: queryKeys.groups }), client.invalidateQueries({ queryKey: queryKeys.dongles })]),
+    mutationFn: (arg: T) => fn(orgId, arg),
+    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: queryKeys.groups(orgId) }), client.invalidateQueries({ queryKey: queryKeys.dongles(orgId) })]),
   });
 }

@@ -11,12 +11,15 @@ import { Field } from '../../../components/ui/field.tsx';
 import { api, ApiError, type Agent } from '../../../lib/api.ts';
 import { dateTime, timeAgo } from '../../../lib/format.ts';
 import { useAgentMutation, useAgents } from '../api.ts';
+import { useOrg } from '../../orgs/org-context.tsx';
+import { may } from '../../../lib/permissions.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 
 export const agentSimCommand = (code: string, origin = window.location.origin) => `npm start -w apps/agent-sim -- --url ${origin} --code ${code} --dongles 2`;
 
 function Enrollment() {
-  const create = useMutation({ mutationFn: api.createEnrollmentCode });
+  const { orgId } = useOrg();
+  const create = useMutation({ mutationFn: () => api.createEnrollmentCode(orgId) });
   const command = create.data ? agentSimCommand(create.data.code) : null;
   return (
     <div className="card">
@@ -42,10 +45,10 @@ function Enrollment() {
   );
 }
 
-function AgentRow({ agent }: { agent: Agent }) {
+function AgentRow({ agent, manage }: { agent: Agent; manage: boolean }) {
   const [editing, setEditing] = useState(false);
-  const rename = useAgentMutation((name: string) => api.renameAgent(agent.id, name));
-  const remove = useAgentMutation(() => api.deleteAgent(agent.id));
+  const rename = useAgentMutation((orgId, name: string) => api.renameAgent(orgId, agent.id, name));
+  const remove = useAgentMutation((orgId) => api.deleteAgent(orgId, agent.id));
   const fields = rename.error instanceof ApiError ? rename.error.fieldErrors() : {};
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -73,10 +76,10 @@ function AgentRow({ agent }: { agent: Agent }) {
       <td>{timeAgo(agent.lastSeenAt)}</td>
       <td>{agent.version ?? '—'}</td>
       <td className="row-actions">
-        {!editing && <Button onClick={() => setEditing(true)} aria-label={`Rename ${agent.name}`}>Rename</Button>}
-        <ConfirmButton label="Delete" title={`Delete ${agent.name}?`} confirmLabel="Delete agent" busy={remove.isPending} onConfirm={() => remove.mutate(undefined)}>
-          <p>Its token stops working at once. Its dongles stay yours, but cannot be reached until another agent of yours reports them.</p>
-        </ConfirmButton>
+        {manage && !editing && <Button onClick={() => setEditing(true)} aria-label={`Rename ${agent.name}`}>Rename</Button>}
+        {manage && <ConfirmButton label="Delete" title={`Delete ${agent.name}?`} confirmLabel="Delete agent" busy={remove.isPending} onConfirm={() => remove.mutate(undefined)}>
+          <p>Its token stops working at once. Its dongles stay yours, but cannot be reached until another agent of the organization reports them.</p>
+        </ConfirmButton>}
       </td>
     </tr>
   );
@@ -85,11 +88,13 @@ function AgentRow({ agent }: { agent: Agent }) {
 export function AgentsPage() {
   useTitle('Agents');
   const agents = useAgents();
+  const { role } = useOrg();
+  const manage = may(role, 'agents.manage');
   return (
     <section>
       <h1>Agents</h1>
-      <Enrollment />
-      <h2>My agents</h2>
+      {manage ? <Enrollment /> : <p className="muted">Owners and admins of the organization enroll, rename and delete agents.</p>}
+      <h2>The organization's agents</h2>
       <ErrorMessage error={agents.error} />
       {agents.isPending ? (
         <Loading />
@@ -109,7 +114,7 @@ export function AgentsPage() {
               </tr>
             </thead>
             <tbody>
-              {agents.data?.map((a) => <AgentRow key={a.id} agent={a} />)}
+              {agents.data?.map((a) => <AgentRow key={a.id} agent={a} manage={manage} />)}
             </tbody>
           </table>
         </div>

@@ -16,11 +16,14 @@ import { CommandHistory } from '../../commands/components/command-history.tsx';
 import { useGroups } from '../../groups/api.ts';
 import { useDongle, useDongleAction } from '../api.ts';
 import { ConfigVersions, stateTone } from './fleet-page.tsx';
+import { TagsSection } from './tags-section.tsx';
+import { useOrg } from '../../orgs/org-context.tsx';
+import { may } from '../../../lib/permissions.ts';
 import { useTitle } from '../../../lib/use-title.ts';
 
 function Rename({ dongle }: { dongle: Dongle }) {
   const [open, setOpen] = useState(false);
-  const rename = useDongleAction((name: string | null) => api.renameDongle(dongle.id, name));
+  const rename = useDongleAction((orgId, name: string | null) => api.renameDongle(orgId, dongle.id, name));
   const fields = rename.error instanceof ApiError ? rename.error.fieldErrors() : {};
   if (!open) return <Button onClick={() => setOpen(true)}>Rename</Button>;
   return (
@@ -47,7 +50,8 @@ export function DonglePage() {
   const agents = useAgents();
   const groups = useGroups();
   const navigate = useNavigate();
-  const release = useDongleAction(() => api.releaseDongle(id));
+  const release = useDongleAction((orgId) => api.releaseDongle(orgId, id));
+  const operate = may(useOrg().role, 'fleet.operate');
 
   if (dongle.isPending) return <Loading label="Loading the dongle…" />;
   if (!dongle.data) {
@@ -71,8 +75,8 @@ export function DonglePage() {
           {d.name ?? 'Unnamed dongle'} <Badge tone={stateTone(d.state)}>{stateLabel[d.state] ?? d.state}</Badge>
         </h1>
         <div className="actions">
-          <Rename dongle={d} />
-          {(d.state === 'CLAIMED_ACTIVE' || d.state === 'CLAIM_PENDING') && (
+          {operate && <Rename dongle={d} />}
+          {operate && (d.state === 'CLAIMED_ACTIVE' || d.state === 'CLAIM_PENDING') && (
             <ConfirmButton label="Release…" title="Release this dongle?" confirmLabel="Release" busy={release.isPending} onConfirm={() => release.mutate(undefined, { onSuccess: () => navigate('/') })}>
               <p>It leaves its group now, and stops being yours once its agent has wiped its token. Its CAN configuration is discarded.</p>
             </ConfirmButton>
@@ -85,16 +89,19 @@ export function DonglePage() {
         <div><dt>Connection</dt><dd><OnlineBadge online={dongleOnline(d.lastSeenAt)} /> last seen {timeAgo(d.lastSeenAt)}</dd></div>
         <div><dt>Agent</dt><dd>{agent?.name ?? '—'}</dd></div>
         <div><dt>Group</dt><dd>{group ? <Link to="/groups">{group.name ?? 'Unnamed group'}</Link> : '—'}</dd></div>
-        <div><dt>Firmware</dt><dd>{d.firmwareVersion ?? '—'}</dd></div>
+        <div><dt>Firmware</dt><dd>{d.firmwareVersion ?? '—'}{d.chipFamily ? ` (${d.chipFamily}/${d.boardRevision ?? '?'})` : ''}</dd></div>
         <div><dt>CAN config (desired / applied)</dt><dd><ConfigVersions dongle={d} /></dd></div>
       </dl>
       {d.state === 'CLAIM_PENDING' && <p className="muted">Waiting for the agent to hand the dongle its token; this takes a few seconds while the agent is online.</p>}
       <div className="two-col">
         <div>
-          <CommandConsole dongleId={d.id} active={active} />
+          {operate ? <CommandConsole dongleId={d.id} active={active} /> : <p className="muted">Viewers see the commands; operators, admins and owners send them.</p>}
           <CommandHistory dongleId={d.id} />
         </div>
-        <CanConfigSection dongleId={d.id} active={active} />
+        <div>
+          <TagsSection dongle={d} edit={operate} />
+          <CanConfigSection dongleId={d.id} active={active && operate} />
+        </div>
       </div>
     </section>
   );

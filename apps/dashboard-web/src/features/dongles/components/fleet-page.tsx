@@ -1,6 +1,6 @@
 // The fleet overview: every dongle with its state, liveness, agent, group, CAN config versions
 // and firmware. Search, filter and sort happen in the browser over the whole list.
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { Badge, OnlineBadge } from '../../../components/ui/badge.tsx';
 import { Empty, ErrorMessage, Loading } from '../../../components/ui/feedback.tsx';
@@ -11,6 +11,10 @@ import { useAgents } from '../../agents/api.ts';
 import { useGroups } from '../../groups/api.ts';
 import { useDongles } from '../api.ts';
 import { useTitle } from '../../../lib/use-title.ts';
+import { Button } from '../../../components/ui/button.tsx';
+import { ApiError } from '../../../lib/api.ts';
+import { may } from '../../../lib/permissions.ts';
+import { useOrg } from '../../orgs/org-context.tsx';
 
 type SortKey = 'name' | 'deviceId' | 'state' | 'lastSeenAt' | 'firmwareVersion';
 const columns: Array<{ key: SortKey; label: string }> = [
@@ -35,7 +39,9 @@ export function ConfigVersions({ dongle }: { dongle: Pick<Dongle, 'canConfigVers
 
 export function FleetPage() {
   useTitle('Fleet');
-  const dongles = useDongles();
+  const [selector, setSelector] = useState('');
+  const dongles = useDongles(selector);
+  const { org, role } = useOrg();
   const agents = useAgents();
   const groups = useGroups();
   const [search, setSearch] = useState('');
@@ -60,15 +66,18 @@ export function FleetPage() {
       });
   }, [dongles.data, search, state, online, sort]);
 
+  const selectorError = dongles.error instanceof ApiError && dongles.error.status === 422 ? [dongles.error.message, ...dongles.error.details.map((d) => d.message)].join(' ') : undefined;
   const toggleSort = (key: SortKey) => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }));
 
   return (
     <section>
       <div className="page-head">
-        <h1>Fleet</h1>
-        <Link className="btn btn-primary" to="/claim">
-          Claim a dongle
-        </Link>
+        <h1>Fleet <span className="muted small">of {org.name}</span></h1>
+        {may(role, 'fleet.operate') && (
+          <Link className="btn btn-primary" to="/claim">
+            Claim a dongle
+          </Link>
+        )}
       </div>
       <div className="filters" role="search">
         <Field label="Search" type="search" placeholder="Name or device id" value={search} onChange={(e) => setSearch(e.target.value)} />
@@ -86,9 +95,22 @@ export function FleetPage() {
           <option value="false">Offline</option>
         </SelectField>
       </div>
-      <ErrorMessage error={dongles.error} />
+      <form
+        className="filters"
+        aria-label="Filter by tags"
+        onSubmit={(e: FormEvent<HTMLFormElement>) => {
+          e.preventDefault();
+          setSelector(String(new FormData(e.currentTarget).get('selector')).trim());
+        }}
+      >
+        <Field label="Tag selector" name="selector" placeholder="env=prod,site=lab-2,!retired" className="mono" error={selectorError} />
+        <Button type="submit">Apply selector</Button>
+      </form>
+      <ErrorMessage error={selectorError ? null : dongles.error} />
       {dongles.isPending ? (
         <Loading label="Loading your dongles…" />
+      ) : dongles.data?.length === 0 && selector ? (
+        <Empty>No dongle has tags matching {selector}.</Empty>
       ) : dongles.data?.length === 0 ? (
         <Empty>
           You have no dongles yet. <Link to="/agents">Enroll an agent</Link>, plug a dongle into its computer, then <Link to="/claim">claim it</Link>.
@@ -112,6 +134,7 @@ export function FleetPage() {
                 <th scope="col">Agent</th>
                 <th scope="col">Group</th>
                 <th scope="col">CAN config (desired / applied)</th>
+                <th scope="col">Tags</th>
               </tr>
             </thead>
             <tbody>
@@ -134,6 +157,7 @@ export function FleetPage() {
                   <td>
                     <ConfigVersions dongle={d} />
                   </td>
+                  <td className="mono small">{Object.entries(d.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '—'}</td>
                 </tr>
               ))}
             </tbody>

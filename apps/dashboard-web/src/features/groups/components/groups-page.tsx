@@ -15,7 +15,7 @@ const label = (d: Dongle | undefined) => (d ? `${d.name ?? 'Unnamed'} (${d.devic
 
 function CreateGroup({ dongles }: { dongles: Dongle[] }) {
   const available = dongles.filter((d) => d.state === 'CLAIMED_ACTIVE' && !d.groupId);
-  const create = useGroupMutation((input: { dongleAId: string; dongleBId: string; name?: string }) => api.createGroup(input));
+  const create = useGroupMutation((orgId, input: { dongleAId: string; dongleBId: string; name?: string }) => api.createGroup(orgId, input));
   const fields = create.error instanceof ApiError ? create.error.fieldErrors() : {};
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -51,8 +51,8 @@ function CreateGroup({ dongles }: { dongles: Dongle[] }) {
 }
 
 function GroupCard({ group, byId }: { group: Group; byId: Map<string, Dongle> }) {
-  const update = useGroupMutation((change: { mode?: Group['mode']; name?: string }) => api.updateGroup(group.id, change));
-  const remove = useGroupMutation(() => api.deleteGroup(group.id));
+  const update = useGroupMutation((orgId, change: { mode?: Group['mode']; name?: string }) => api.updateGroup(orgId, group.id, change));
+  const remove = useGroupMutation((orgId) => api.deleteGroup(orgId, group.id));
   const [renaming, setRenaming] = useState(false);
   const title = group.name ?? 'Unnamed group';
   return (

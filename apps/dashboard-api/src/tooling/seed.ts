@@ -4,7 +4,7 @@
 // again changes nothing (except resetting the demo operator's password to the printed one).
 // Never for production: the password and agent tokens below are public.
 import type { PasswordHasher } from '../features/auth/password-hashing.ts';
-import { recordAudit } from '../features/audit/audit.writer.ts';
+import { recordAudit } from '../platform/audit/audit-writer.ts';
 import type { Database, Tx } from '../platform/database.ts';
 import { sha256Hex } from '../platform/secrets.ts';
 import { personalOrganizationId } from '../features/organizations/personal.ts';

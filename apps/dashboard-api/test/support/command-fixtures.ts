@@ -1,9 +1,9 @@
 // Test fixtures for the commands feature: an operator with a logged-in client, an enrolled
 // agent, and dongles that agent reports, CLAIMED_ACTIVE.
-import { createAgent, createDongle, createLoggedInUser } from '../../../test/support/factories.ts';
-import type { TestApp } from '../../../test/support/test-app.ts';
-import type { BackgroundWorker } from '../../platform/lifecycle.ts';
-import { CommandNotifier } from './command-notifier.ts';
+import { createAgent, createDongle, createLoggedInUser } from './factories.ts';
+import type { TestApp } from './test-app.ts';
+import type { BackgroundWorker } from '../../src/platform/lifecycle.ts';
+import { CommandNotifier } from '../../src/features/commands/command-notifier.ts';
 
 export async function createFleet(app: TestApp, options: { dongles?: number; agents?: number } = {}) {
   const operator = await createLoggedInUser(app.db, app.url);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectDatabase, type Database } from '../../platform/database.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { changes, recordAudit, scrubSecrets } from './audit.writer.ts';
+import { connectDatabase, inPgTransaction, type Database } from '../database.ts';
+import { createLogger } from '../logger.ts';
+import { changes, recordAudit, scrubSecrets } from './audit-writer.ts';
 
 describe('scrubSecrets', () => {
   it('drops secret-looking keys at any depth', () => {
@@ -92,7 +92,29 @@ describe('recordAudit', () => {
 
   it('records a system actor with no id', async () => {
     const targetId = randomUUID();
-    await recordAudit(db.prisma, { actor: { type: 'system' }, action: 'system.test', targetType: 'job', targetId });
+    await recordAudit(db.prisma, { actor: { type: 'system' }, action: 'audit.prune', targetType: 'job', targetId });
     expect(await db.prisma.auditLog.findFirstOrThrow({ where: { targetId } })).toMatchObject({ actorType: 'system', actorId: null, result: 'success', details: null });
+  });
+
+  it('writes the same row from a raw pg transaction as from Prisma: scrubbed, cut, with its organization', async () => {
+    const organizationId = randomUUID();
+    const event = (targetId: string) => ({
+      actor: { type: 'agent' as const, id: randomUUID() },
+      action: 'command.result' as const,
+      targetType: 'command',
+      targetId,
+      details: { status: 'SUCCEEDED', secret: 'must-not-be-stored', url: 'postgres://u:pw@db/x' },
+      context: { ip: '192.0.2.9', userAgent: 'a'.repeat(700), organizationId },
+    });
+    const [onPrisma, onPg] = [randomUUID(), randomUUID()];
+    await db.prisma.$transaction((tx) => recordAudit(tx, event(onPrisma)));
+    await inPgTransaction(db.pool, (client) => recordAudit(client, event(onPg)));
+    const rows = await db.prisma.auditLog.findMany({ where: { targetId: { in: [onPrisma, onPg] } } });
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row).toMatchObject({ organizationId, ip: '192.0.2.9', details: { status: 'SUCCEEDED', url: 'postgres://u:[redacted]@db/x' } });
+      expect(row.userAgent).toHaveLength(512);
+      expect(JSON.stringify(row)).not.toContain('must-not-be-stored');
+    }
   });
 });

@@ -1,6 +1,7 @@
 // A group needs both of its dongles: when one leaves (release, force-release) the group goes.
+// Lives with the dongles (whose ownership ends here), so groups depend on dongles, never back.
 import type { Tx } from '../../platform/database.ts';
-import { recordAudit, type Actor, type RequestContext } from '../audit/audit.writer.ts';
+import { recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
 
 /** Deletes the group the dongle is in, if any, with its audit row. Returns the group id. */
 export async function dissolveGroupOf(tx: Tx, dongleId: string, audit: { actor: Actor; reason: string; context?: RequestContext }): Promise<string | null> {

@@ -4,7 +4,7 @@
 //   -- raw-sql:end
 // so the drift test can rebuild "schema.prisma + these blocks" and compare it with what the
 // migrations produce, and doc/database.md can list them by name.
-import type { LocalMigration } from './migrator.ts';
+import type { LocalMigration } from '../platform/migration-status.ts';
 
 export interface RawSqlBlock {
   name: string;

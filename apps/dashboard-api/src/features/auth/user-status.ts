@@ -1,0 +1,8 @@
+// "The user is active" (not suspended): one definition for the checks in TypeScript and for the
+// statements that filter users in SQL (guards, polls, notifications, enrollment).
+export const ACTIVE_USER_STATUS = 'active';
+
+export const isActiveUser = (user: { status: string }): boolean => user.status === ACTIVE_USER_STATUS;
+
+/** The same rule over the users row `alias`. */
+export const activeUserSql = (alias: string): string => `${alias}.status = '${ACTIVE_USER_STATUS}'`;
