@@ -10,26 +10,36 @@ import { createLoggedInUser, type LoggedIn } from '../support/factories.ts';
 import { csrf, startFleetApp } from '../support/fleet.ts';
 import { waitForEmails } from '../support/mail.ts';
 import { joinAs } from '../support/orgs.ts';
+import { applyMigrations } from '../../src/tooling/migrator.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.ts';
 import { testConfig, type TestApp } from '../support/test-app.ts';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 let app: TestApp;
+let scratch: ScratchDatabase;
 let receiver: WebhookReceiver;
 let owner: LoggedIn & { user: { id: string; email: string } };
 let orgId: string;
 
 const base = testConfig().webhooks;
 
+// A database of its own: this app's delivery worker (short timeout, quick give-up) would otherwise
+// also deliver, and give up on, the webhooks of other test files running alongside on the shared
+// database — exactly as a second production instance should, but not with these test settings.
 beforeAll(async () => {
-  app = await startFleetApp({
-    webhooks: { ...base, deliveryEnabled: true, allowPrivateNetworks: true, timeoutMs: 700, retryScheduleMs: [150, 150, 150], disableAfterFailures: 6, disableAfterMs: 0, pollIntervalMs: 50 },
-  });
+  scratch = await createScratchDatabase('webhooks');
+  await applyMigrations(scratch.url);
+  app = await startFleetApp(
+    { webhooks: { ...base, deliveryEnabled: true, allowPrivateNetworks: true, timeoutMs: 700, retryScheduleMs: [150, 150, 150], disableAfterFailures: 6, disableAfterMs: 0, pollIntervalMs: 50 } },
+    { databaseUrl: scratch.url },
+  );
   receiver = await startReceiver();
   owner = await createLoggedInUser(app.db, app.url);
 });
 afterAll(async () => {
   await receiver.close();
   await app.stop();
+  await scratch.drop();
 });
 // Each test gets its own organization: an event reaches every webhook of its organization, and
 // the receiver's scripted replies must only meet this test's webhook.
