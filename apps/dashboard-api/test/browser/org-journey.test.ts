@@ -94,7 +94,8 @@ describe.skipIf(!chromiumPath)('organizations in the browser', () => {
 
     // An API key: read scope only for a viewer; shown once, with a copy button; it works.
     await phone.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
-    expect(await phone.page.getByLabel('Scope').locator('option').allTextContents()).toEqual(['Read (viewer)']);
+    // The page renders its form once the organization and my role have loaded: wait, don't sample.
+    await expect.poll(() => phone.page.getByLabel('Scope').locator('option').allTextContents(), { timeout: 15_000 }).toEqual(['Read (viewer)']);
     await phone.page.getByLabel('Name').fill('ci-readonly');
     await phone.page.getByLabel('Expires in (days)').fill('30');
     await phone.page.getByRole('button', { name: 'Create key' }).click();
