@@ -265,77 +265,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Users, newest first; search by part of the email, filter by status or role */
-        get: operations["getAdminUsers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change a user's role or status; suspension ends their sessions and revokes their agent tokens at once */
-        patch: operations["patchAdminUsersById"];
-        trace?: never;
-    };
-    "/api/admin/audit-logs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Search the audit log, newest first (keyset pagination) */
-        get: operations["getAdminAuditLogs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/audit-logs/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Download every matching audit row as NDJSON or CSV, streamed
-         * @description Same filters as the list. CSV cells that a spreadsheet would run as a formula are prefixed with a quote. The export is itself audited (`audit.export`).
-         */
-        get: operations["getAdminAuditLogsExport"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/agents/enrollment-codes": {
         parameters: {
             query?: never;
@@ -595,6 +524,240 @@ export interface paths {
         head?: never;
         /** Change a group’s mode or name */
         patch: operations["patchGroupsById"];
+        trace?: never;
+    };
+    "/api/dongles/{id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dongle's commands, newest first */
+        get: operations["getDonglesByIdCommands"];
+        put?: never;
+        /**
+         * Send a command to one of the organization's CLAIMED_ACTIVE dongles
+         * @description An `Idempotency-Key` header makes retries safe: the same key and body replay the first response (24 h); another body with that key is a 422; a duplicate while the first is in flight is a 409.
+         */
+        post: operations["postDonglesByIdCommands"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/commands/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One command */
+        get: operations["getCommandsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/commands/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a command that is still QUEUED */
+        post: operations["postCommandsByIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My firmware images, newest first (metadata) */
+        get: operations["getFirmwareImages"];
+        put?: never;
+        /**
+         * Upload a firmware image (application/octet-stream)
+         * @description The body is the image itself, at most FIRMWARE_MAX_BYTES (default 2 MiB): the one exception to the 100 kB JSON limit. Optional detached Ed25519 signature (base64) with the id of one of your signing keys; it must verify.
+         */
+        post: operations["postFirmwareImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One firmware image (metadata) */
+        get: operations["getFirmwareImagesById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My signing keys */
+        get: operations["getFirmwareSigningKeys"];
+        put?: never;
+        /** Register an Ed25519 public key for signed images */
+        post: operations["postFirmwareSigningKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/firmware/signing-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a signing key (no new upload verifies under it) */
+        delete: operations["deleteFirmwareSigningKeysById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My jobs, newest first (at most 100) */
+        get: operations["getJobs"];
+        put?: never;
+        /**
+         * Create a job: one operation over explicit dongles or a tag selector
+         * @description Targets are checked now (explicit ids must all be dongles of the organization) and resolved into executions when the job starts (startAt, default now).
+         */
+        post: operations["postJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job with its progress per execution state */
+        get: operations["getJobsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's executions in hand-out order */
+        get: operations["getJobsByIdExecutions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: nothing new is handed out; what is in flight finishes */
+        post: operations["postJobsByIdPause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused job (after a stage gate: starts the next stage) */
+        post: operations["postJobsByIdResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: PENDING executions and QUEUED commands are cancelled */
+        post: operations["postJobsByIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/orgs/{orgId}/agents/enrollment-codes": {
@@ -858,183 +1021,6 @@ export interface paths {
         patch: operations["patchOrgsByOrgIdGroupsById"];
         trace?: never;
     };
-    "/api/agent/enroll": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Enroll an agent with a one-time code; returns its bearer token once */
-        post: operations["postAgentEnroll"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/heartbeat": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Report the agent alive and the dongles it reaches */
-        post: operations["postAgentHeartbeat"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/token/rotate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Replace this agent token; the old one stops working at once */
-        post: operations["postAgentTokenRotate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/dongles/{deviceId}/token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Token exchange: the dongle's secret, to the owner's agent that reports it
-         * @description Only while CLAIM_PENDING or CLAIMED_ACTIVE, and only to the agent whose heartbeat reported the dongle last, within 5 minutes.
-         */
-        post: operations["postAgentDonglesByDeviceIdToken"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/dongles/{deviceId}/token/ack": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The dongle stored its token: CLAIM_PENDING → CLAIMED_ACTIVE */
-        post: operations["postAgentDonglesByDeviceIdTokenAck"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/dongles/{deviceId}/release/ack": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The dongle wiped its token: RELEASE_PENDING → UNCLAIMED */
-        post: operations["postAgentDonglesByDeviceIdReleaseAck"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/dongles/{id}/force-release": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Force-release a dongle: UNCLAIMED at once; token, group and configuration destroyed */
-        post: operations["postAdminDonglesByIdForceRelease"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/dongles/{id}/commands": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A dongle's commands, newest first */
-        get: operations["getDonglesByIdCommands"];
-        put?: never;
-        /**
-         * Send a command to one of the organization's CLAIMED_ACTIVE dongles
-         * @description An `Idempotency-Key` header makes retries safe: the same key and body replay the first response (24 h); another body with that key is a 422; a duplicate while the first is in flight is a 409.
-         */
-        post: operations["postDonglesByIdCommands"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/commands/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One command */
-        get: operations["getCommandsById"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/commands/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel a command that is still QUEUED */
-        post: operations["postCommandsByIdCancel"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/orgs/{orgId}/dongles/{id}/commands": {
         parameters: {
             query?: never;
@@ -1085,116 +1071,6 @@ export interface paths {
         /** Cancel a command that is still QUEUED */
         post: operations["postOrgsByOrgIdCommandsByIdCancel"];
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/commands": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Long-poll for commands
-         * @description Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown, or when the agent is deleted, its token rotated or its owner suspended, a waiting poll ends with an empty list. An agent may hold a few waiting polls at once (AGENT_MAX_CONCURRENT_POLLS); one more is a 429.
-         */
-        get: operations["getAgentCommands"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/commands/{id}/result": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Report the result of a command delivered to this agent */
-        post: operations["postAgentCommandsByIdResult"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/firmware/images": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My firmware images, newest first (metadata) */
-        get: operations["getFirmwareImages"];
-        put?: never;
-        /**
-         * Upload a firmware image (application/octet-stream)
-         * @description The body is the image itself, at most FIRMWARE_MAX_BYTES (default 2 MiB): the one exception to the 100 kB JSON limit. Optional detached Ed25519 signature (base64) with the id of one of your signing keys; it must verify.
-         */
-        post: operations["postFirmwareImages"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/firmware/images/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One firmware image (metadata) */
-        get: operations["getFirmwareImagesById"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/firmware/signing-keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My signing keys */
-        get: operations["getFirmwareSigningKeys"];
-        put?: never;
-        /** Register an Ed25519 public key for signed images */
-        post: operations["postFirmwareSigningKeys"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/firmware/signing-keys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke a signing key (no new upload verifies under it) */
-        delete: operations["deleteFirmwareSigningKeysById"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1268,132 +1144,6 @@ export interface paths {
         post?: never;
         /** Revoke a signing key (no new upload verifies under it) */
         delete: operations["deleteOrgsByOrgIdFirmwareSigningKeysById"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/agent/firmware/{imageId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Download a firmware image this agent holds a DELIVERED update for
-         * @description Supports a single HTTP Range (206 with Content-Range; 416 when unsatisfiable), so an interrupted download resumes. ETag is the SHA-256. 404 unless a FIRMWARE_UPDATE command naming the image is DELIVERED to this agent.
-         */
-        get: operations["getAgentFirmwareByImageId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/jobs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My jobs, newest first (at most 100) */
-        get: operations["getJobs"];
-        put?: never;
-        /**
-         * Create a job: one operation over explicit dongles or a tag selector
-         * @description Targets are checked now (explicit ids must all be dongles of the organization) and resolved into executions when the job starts (startAt, default now).
-         */
-        post: operations["postJobs"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/jobs/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One job with its progress per execution state */
-        get: operations["getJobsById"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/jobs/{id}/executions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A job's executions in hand-out order */
-        get: operations["getJobsByIdExecutions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/jobs/{id}/pause": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Pause: nothing new is handed out; what is in flight finishes */
-        post: operations["postJobsByIdPause"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/jobs/{id}/resume": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Resume a paused job (after a stage gate: starts the next stage) */
-        post: operations["postJobsByIdResume"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/jobs/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel: PENDING executions and QUEUED commands are cancelled */
-        post: operations["postJobsByIdCancel"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1701,23 +1451,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/invitations/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Accept an invitation as the logged-in user (the invited, verified address) */
-        post: operations["postInvitationsAccept"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/orgs/{orgId}/audit-logs": {
         parameters: {
             query?: never;
@@ -1906,6 +1639,273 @@ export interface paths {
         get: operations["getOrgsByOrgIdWebhooksByWebhookIdDeliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation as the logged-in user (the invited, verified address) */
+        post: operations["postInvitationsAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enroll an agent with a one-time code; returns its bearer token once */
+        post: operations["postAgentEnroll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report the agent alive and the dongles it reaches */
+        post: operations["postAgentHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/token/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace this agent token; the old one stops working at once */
+        post: operations["postAgentTokenRotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/dongles/{deviceId}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token exchange: the dongle's secret, to the owner's agent that reports it
+         * @description Only while CLAIM_PENDING or CLAIMED_ACTIVE, and only to the agent whose heartbeat reported the dongle last, within 5 minutes.
+         */
+        post: operations["postAgentDonglesByDeviceIdToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/dongles/{deviceId}/token/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The dongle stored its token: CLAIM_PENDING → CLAIMED_ACTIVE */
+        post: operations["postAgentDonglesByDeviceIdTokenAck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/dongles/{deviceId}/release/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The dongle wiped its token: RELEASE_PENDING → UNCLAIMED */
+        post: operations["postAgentDonglesByDeviceIdReleaseAck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Long-poll for commands
+         * @description Returns at once when commands are pending, otherwise waits up to `wait` seconds (0–30) for one. Each command is handed to exactly one agent and marked DELIVERED. On server shutdown, or when the agent is deleted, its token rotated or its owner suspended, a waiting poll ends with an empty list. An agent may hold a few waiting polls at once (AGENT_MAX_CONCURRENT_POLLS); one more is a 429.
+         */
+        get: operations["getAgentCommands"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/commands/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report the result of a command delivered to this agent */
+        post: operations["postAgentCommandsByIdResult"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/firmware/{imageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a firmware image this agent holds a DELIVERED update for
+         * @description Supports a single HTTP Range (206 with Content-Range; 416 when unsatisfiable), so an interrupted download resumes. ETag is the SHA-256. 404 unless a FIRMWARE_UPDATE command naming the image is DELIVERED to this agent.
+         */
+        get: operations["getAgentFirmwareByImageId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users, newest first; search by part of the email, filter by status or role */
+        get: operations["getAdminUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a user's role or status; suspension ends their sessions and revokes their agent tokens at once */
+        patch: operations["patchAdminUsersById"];
+        trace?: never;
+    };
+    "/api/admin/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search the audit log, newest first (keyset pagination) */
+        get: operations["getAdminAuditLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit-logs/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download every matching audit row as NDJSON or CSV, streamed
+         * @description Same filters as the list. CSV cells that a spreadsheet would run as a formula are prefixed with a quote. The export is itself audited (`audit.export`).
+         */
+        get: operations["getAdminAuditLogsExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dongles/{id}/force-release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Force-release a dongle: UNCLAIMED at once; token, group and configuration destroyed */
+        post: operations["postAdminDonglesByIdForceRelease"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2614,235 +2614,6 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getAdminUsers: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-                email?: string;
-                status?: "active" | "suspended";
-                role?: "user" | "admin";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of users */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            email: string;
-                            /** @enum {string} */
-                            role: "user" | "admin";
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            emailVerified: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            lastLoginAt: string | null;
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description Not an administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    patchAdminUsersById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    role?: "user" | "admin";
-                    /** @enum {string} */
-                    status?: "active" | "suspended";
-                };
-            };
-        };
-        responses: {
-            /** @description The updated user */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        email: string;
-                        /** @enum {string} */
-                        role: "user" | "admin";
-                        /** @enum {string} */
-                        status: "active" | "suspended";
-                        emailVerified: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        lastLoginAt: string | null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            /** @description Not an administrator */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such user */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description cannot_change_own_access */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getAdminAuditLogs: {
-        parameters: {
-            query?: {
-                actorId?: string;
-                action?: string;
-                targetType?: string;
-                targetId?: string;
-                from?: string;
-                to?: string;
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            createdAt: string;
-                            /** @enum {string} */
-                            actorType: "user" | "agent" | "system";
-                            actorId: string | null;
-                            action: string;
-                            targetType: string | null;
-                            targetId: string | null;
-                            result: string;
-                            ip: string | null;
-                            userAgent: string | null;
-                            details: unknown;
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description Not an admin (the denial is audited) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getAdminAuditLogsExport: {
-        parameters: {
-            query?: {
-                actorId?: string;
-                action?: string;
-                targetType?: string;
-                targetId?: string;
-                from?: string;
-                to?: string;
-                format?: "ndjson" | "csv";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description application/x-ndjson or text/csv attachment */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description Not an admin (the denial is audited) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -4008,6 +3779,1298 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getDonglesByIdCommands: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                status?: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            dongleId: string;
+                            /** @enum {string} */
+                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
+                            payload: unknown;
+                            /** @enum {string} */
+                            status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
+                            result: unknown;
+                            error: string | null;
+                            createdByUserId: string | null;
+                            agentId: string | null;
+                            jobId: string | null;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            timeoutSeconds: number;
+                            deliveredAt: string | null;
+                            completedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postDonglesByIdCommands: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Client-chosen key, 1–255 visible ASCII characters */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "PING";
+                    /** @default {} */
+                    payload?: {
+                        echo?: string;
+                    };
+                    ttlSeconds?: number;
+                } | {
+                    /** @constant */
+                    type: "GET_STATUS";
+                    /** @default {} */
+                    payload?: Record<string, never>;
+                    ttlSeconds?: number;
+                } | {
+                    /** @constant */
+                    type: "REBOOT";
+                    /** @default {} */
+                    payload?: Record<string, never>;
+                    ttlSeconds?: number;
+                } | {
+                    /** @constant */
+                    type: "SEND_FRAME";
+                    payload: {
+                        canId: number;
+                        /** @default false */
+                        extended?: boolean;
+                        /** @default false */
+                        fd?: boolean;
+                        /** @default false */
+                        brs?: boolean;
+                        data: string;
+                    };
+                    ttlSeconds?: number;
+                } | {
+                    /** @constant */
+                    type: "START_CAPTURE";
+                    /** @default {} */
+                    payload?: {
+                        durationSeconds?: number;
+                        maxFrames?: number;
+                    };
+                    ttlSeconds?: number;
+                } | {
+                    /** @constant */
+                    type: "STOP_CAPTURE";
+                    /** @default {} */
+                    payload?: Record<string, never>;
+                    ttlSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Queued */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        dongleId: string;
+                        /** @enum {string} */
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
+                        payload: unknown;
+                        /** @enum {string} */
+                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
+                        result: unknown;
+                        error: string | null;
+                        createdByUserId: string | null;
+                        agentId: string | null;
+                        jobId: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        timeoutSeconds: number;
+                        deliveredAt: string | null;
+                        completedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such dongle in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description dongle_not_active, or idempotency_request_in_flight */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid type or payload (details name the field), or idempotency_key_reused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description quota_exceeded: the dongle holds too many QUEUED commands, or you hold too many Idempotency-Keys */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getCommandsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The command */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        dongleId: string;
+                        /** @enum {string} */
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
+                        payload: unknown;
+                        /** @enum {string} */
+                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
+                        result: unknown;
+                        error: string | null;
+                        createdByUserId: string | null;
+                        agentId: string | null;
+                        jobId: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        timeoutSeconds: number;
+                        deliveredAt: string | null;
+                        completedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such command in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postCommandsByIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        dongleId: string;
+                        /** @enum {string} */
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
+                        payload: unknown;
+                        /** @enum {string} */
+                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
+                        result: unknown;
+                        error: string | null;
+                        createdByUserId: string | null;
+                        agentId: string | null;
+                        jobId: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        timeoutSeconds: number;
+                        deliveredAt: string | null;
+                        completedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such command in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description command_not_cancellable */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFirmwareImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Images */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            version: string;
+                            chipFamily: string;
+                            boardRevision: string;
+                            size: number;
+                            sha256: string;
+                            signed: boolean;
+                            signingKeyId: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postFirmwareImages: {
+        parameters: {
+            query: {
+                version: string;
+                chipFamily: string;
+                boardRevision: string;
+                signature?: string;
+                signingKeyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The firmware image bytes */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: string;
+                        chipFamily: string;
+                        boardRevision: string;
+                        size: number;
+                        sha256: string;
+                        signed: boolean;
+                        signingKeyId: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description firmware_version_exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not application/octet-stream */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad version/target, empty_image, unknown_signing_key, signature_invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFirmwareImagesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: string;
+                        chipFamily: string;
+                        boardRevision: string;
+                        size: number;
+                        sha256: string;
+                        signed: boolean;
+                        signingKeyId: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such image in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getFirmwareSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            publicKey: string;
+                            revokedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postFirmwareSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    publicKey: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        publicKey: string;
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Not an Ed25519 public key */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteFirmwareSigningKeysById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        publicKey: string;
+                        revokedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such key in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string | null;
+                            /** @enum {string} */
+                            status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                            statusReason: string | null;
+                            /** @enum {string} */
+                            operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                            spec: unknown;
+                            firmwareImageId: string | null;
+                            selector: string | null;
+                            rollout: unknown;
+                            abortRules: unknown;
+                            executionTimeoutSeconds: number;
+                            requireSigned: boolean;
+                            currentStage: number;
+                            targetCount: number;
+                            progress: {
+                                PENDING: number;
+                                IN_PROGRESS: number;
+                                SUCCEEDED: number;
+                                FAILED: number;
+                                TIMED_OUT: number;
+                                SKIPPED: number;
+                                CANCELLED: number;
+                            };
+                            /** Format: date-time */
+                            startAt: string;
+                            /** Format: date-time */
+                            deadline: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    operation: {
+                        /** @constant */
+                        type: "COMMAND";
+                        command: {
+                            /** @constant */
+                            type: "PING";
+                            /** @default {} */
+                            payload?: {
+                                echo?: string;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "GET_STATUS";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "REBOOT";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "SEND_FRAME";
+                            payload: {
+                                canId: number;
+                                /** @default false */
+                                extended?: boolean;
+                                /** @default false */
+                                fd?: boolean;
+                                /** @default false */
+                                brs?: boolean;
+                                data: string;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "START_CAPTURE";
+                            /** @default {} */
+                            payload?: {
+                                durationSeconds?: number;
+                                maxFrames?: number;
+                            };
+                            ttlSeconds?: number;
+                        } | {
+                            /** @constant */
+                            type: "STOP_CAPTURE";
+                            /** @default {} */
+                            payload?: Record<string, never>;
+                            ttlSeconds?: number;
+                        };
+                    } | {
+                        /** @constant */
+                        type: "CAN_CONFIG";
+                        config: {
+                            /** @enum {string} */
+                            mode: "NORMAL" | "LISTEN_ONLY" | "LOOPBACK";
+                            nominalBitrate: number;
+                            nominalSamplePoint: number;
+                            /** @default 1 */
+                            nominalSjw?: number;
+                            /** @default 80000000 */
+                            clockHz?: number;
+                            nominalPrescaler?: number;
+                            nominalSeg1?: number;
+                            nominalSeg2?: number;
+                            /** @default false */
+                            fdEnabled?: boolean;
+                            dataBitrate?: number;
+                            dataSamplePoint?: number;
+                            dataSjw?: number;
+                            dataPrescaler?: number;
+                            dataSeg1?: number;
+                            dataSeg2?: number;
+                            /** @default false */
+                            termination?: boolean;
+                            /** @default true */
+                            autoRetransmit?: boolean;
+                        };
+                    } | {
+                        /** @constant */
+                        type: "FIRMWARE_UPDATE";
+                        /** Format: uuid */
+                        imageId: string;
+                    };
+                    targets: {
+                        dongleIds: string[];
+                    } | {
+                        selector: string;
+                    };
+                    /**
+                     * @default {
+                     *       "maxPerMinute": 60,
+                     *       "maxInFlight": 50,
+                     *       "stages": []
+                     *     }
+                     */
+                    rollout?: {
+                        /** @default 60 */
+                        maxPerMinute?: number;
+                        /** @default 50 */
+                        maxInFlight?: number;
+                        /** @default [] */
+                        stages?: {
+                            percent: number;
+                            /** @default 100 */
+                            minSuccessPercent?: number;
+                        }[];
+                    };
+                    /** @default [] */
+                    abortRules?: {
+                        /** @enum {string} */
+                        failureType: "FAILED" | "TIMED_OUT" | "ANY";
+                        minExecuted: number;
+                        thresholdPercent: number;
+                    }[];
+                    /** @default 600 */
+                    executionTimeoutSeconds?: number;
+                    /** @default false */
+                    requireSigned?: boolean;
+                    /** Format: date-time */
+                    startAt?: string;
+                    /** Format: date-time */
+                    deadline?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description SCHEDULED */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A dongle or image not in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid body or selector; image_not_signed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getJobsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getJobsByIdExecutions: {
+        parameters: {
+            query?: {
+                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
+                limit?: number;
+                after?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            dongleId: string;
+                            seq: number;
+                            /** @enum {string} */
+                            status: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
+                            reason: string | null;
+                            commandId: string | null;
+                            dispatchedAt: string | null;
+                            finishedAt: string | null;
+                        }[];
+                        nextAfter: number | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobsByIdPause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobsByIdResume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postJobsByIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
+                        statusReason: string | null;
+                        /** @enum {string} */
+                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
+                        spec: unknown;
+                        firmwareImageId: string | null;
+                        selector: string | null;
+                        rollout: unknown;
+                        abortRules: unknown;
+                        executionTimeoutSeconds: number;
+                        requireSigned: boolean;
+                        currentStage: number;
+                        targetCount: number;
+                        progress: {
+                            PENDING: number;
+                            IN_PROGRESS: number;
+                            SUCCEEDED: number;
+                            FAILED: number;
+                            TIMED_OUT: number;
+                            SKIPPED: number;
+                            CANCELLED: number;
+                        };
+                        /** Format: date-time */
+                        startAt: string;
+                        /** Format: date-time */
+                        deadline: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such job in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_job_state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5238,657 +6301,6 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
-    postAgentEnroll: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    code: string;
-                    name: string;
-                    hostname: string;
-                    os: string;
-                    version: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Enrolled */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        agentId: string;
-                        token: string;
-                    };
-                };
-            };
-            /** @description invalid_code */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            /** @description rate_limited */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAgentHeartbeat: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    version: string;
-                    dongles: {
-                        deviceId: string;
-                        firmwareVersion?: string;
-                        chipFamily?: string;
-                        boardRevision?: string;
-                    }[];
-                };
-            };
-        };
-        responses: {
-            /** @description Recorded */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        pollIntervalSeconds: number;
-                        dongles: {
-                            deviceId: string;
-                            /** @enum {string} */
-                            state: "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
-                        }[];
-                        ignored?: {
-                            /** @constant */
-                            code: "quota_exceeded";
-                            count: number;
-                            message: string;
-                        };
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAgentTokenRotate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The new token, shown once */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        token: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAgentDonglesByDeviceIdToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                deviceId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The token (64 hex characters), in plaintext */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        token: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_state or dongle_not_reported */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAgentDonglesByDeviceIdTokenAck: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                deviceId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description CLAIMED_ACTIVE */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        deviceId: string;
-                        /** @enum {string} */
-                        state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAgentDonglesByDeviceIdReleaseAck: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                deviceId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description UNCLAIMED */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        deviceId: string;
-                        /** @enum {string} */
-                        state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAdminDonglesByIdForceRelease: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description UNCLAIMED */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        deviceId: string;
-                        name: string | null;
-                        /** @enum {string} */
-                        state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
-                        firmwareVersion: string | null;
-                        chipFamily: string | null;
-                        boardRevision: string | null;
-                        tags: {
-                            [key: string]: string;
-                        };
-                        lastSeenAt: string | null;
-                        lastSeenAgentId: string | null;
-                        groupId: string | null;
-                        canConfigVersion: number;
-                        canConfigAppliedVersion: number;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            /** @description invalid_state: already UNCLAIMED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getDonglesByIdCommands: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-                status?: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            dongleId: string;
-                            /** @enum {string} */
-                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
-                            payload: unknown;
-                            /** @enum {string} */
-                            status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
-                            result: unknown;
-                            error: string | null;
-                            createdByUserId: string | null;
-                            agentId: string | null;
-                            jobId: string | null;
-                            /** Format: date-time */
-                            expiresAt: string;
-                            timeoutSeconds: number;
-                            deliveredAt: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such dongle in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postDonglesByIdCommands: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Client-chosen key, 1–255 visible ASCII characters */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @constant */
-                    type: "PING";
-                    /** @default {} */
-                    payload?: {
-                        echo?: string;
-                    };
-                    ttlSeconds?: number;
-                } | {
-                    /** @constant */
-                    type: "GET_STATUS";
-                    /** @default {} */
-                    payload?: Record<string, never>;
-                    ttlSeconds?: number;
-                } | {
-                    /** @constant */
-                    type: "REBOOT";
-                    /** @default {} */
-                    payload?: Record<string, never>;
-                    ttlSeconds?: number;
-                } | {
-                    /** @constant */
-                    type: "SEND_FRAME";
-                    payload: {
-                        canId: number;
-                        /** @default false */
-                        extended?: boolean;
-                        /** @default false */
-                        fd?: boolean;
-                        /** @default false */
-                        brs?: boolean;
-                        data: string;
-                    };
-                    ttlSeconds?: number;
-                } | {
-                    /** @constant */
-                    type: "START_CAPTURE";
-                    /** @default {} */
-                    payload?: {
-                        durationSeconds?: number;
-                        maxFrames?: number;
-                    };
-                    ttlSeconds?: number;
-                } | {
-                    /** @constant */
-                    type: "STOP_CAPTURE";
-                    /** @default {} */
-                    payload?: Record<string, never>;
-                    ttlSeconds?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description Queued */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        dongleId: string;
-                        /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
-                        payload: unknown;
-                        /** @enum {string} */
-                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
-                        result: unknown;
-                        error: string | null;
-                        createdByUserId: string | null;
-                        agentId: string | null;
-                        jobId: string | null;
-                        /** Format: date-time */
-                        expiresAt: string;
-                        timeoutSeconds: number;
-                        deliveredAt: string | null;
-                        completedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such dongle in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description dongle_not_active, or idempotency_request_in_flight */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            /** @description Invalid type or payload (details name the field), or idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description quota_exceeded: the dongle holds too many QUEUED commands, or you hold too many Idempotency-Keys */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getCommandsById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The command */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        dongleId: string;
-                        /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
-                        payload: unknown;
-                        /** @enum {string} */
-                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
-                        result: unknown;
-                        error: string | null;
-                        createdByUserId: string | null;
-                        agentId: string | null;
-                        jobId: string | null;
-                        /** Format: date-time */
-                        expiresAt: string;
-                        timeoutSeconds: number;
-                        deliveredAt: string | null;
-                        completedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such command in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postCommandsByIdCancel: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Cancelled */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        dongleId: string;
-                        /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
-                        payload: unknown;
-                        /** @enum {string} */
-                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
-                        result: unknown;
-                        error: string | null;
-                        createdByUserId: string | null;
-                        agentId: string | null;
-                        jobId: string | null;
-                        /** Format: date-time */
-                        expiresAt: string;
-                        timeoutSeconds: number;
-                        deliveredAt: string | null;
-                        completedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such command in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description command_not_cancellable */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
     getOrgsByOrgIdDonglesByIdCommands: {
         parameters: {
             query?: {
@@ -6241,442 +6653,6 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
-    getAgentCommands: {
-        parameters: {
-            query?: {
-                wait?: number;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Commands now DELIVERED to this agent (possibly none) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        commands: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            dongleId: string;
-                            deviceId: string;
-                            /** @enum {string} */
-                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
-                            payload: unknown;
-                            /** Format: date-time */
-                            deliveredAt: string;
-                            /** Format: date-time */
-                            resultDeadline: string;
-                        }[];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            422: components["responses"]["ValidationFailed"];
-            /** @description too_many_polls: this agent already holds AGENT_MAX_CONCURRENT_POLLS waiting polls (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postAgentCommandsByIdResult: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    status: "SUCCEEDED" | "FAILED";
-                    result?: components["schemas"]["JsonValue"];
-                    error?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Recorded (or the same result again) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        dongleId: string;
-                        /** @enum {string} */
-                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
-                        payload: unknown;
-                        /** @enum {string} */
-                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
-                        result: unknown;
-                        error: string | null;
-                        createdByUserId: string | null;
-                        agentId: string | null;
-                        jobId: string | null;
-                        /** Format: date-time */
-                        expiresAt: string;
-                        timeoutSeconds: number;
-                        deliveredAt: string | null;
-                        completedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description Not a command delivered to this agent */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description command_timed_out, or command_finished with a different result */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getFirmwareImages: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Images */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            version: string;
-                            chipFamily: string;
-                            boardRevision: string;
-                            size: number;
-                            sha256: string;
-                            signed: boolean;
-                            signingKeyId: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postFirmwareImages: {
-        parameters: {
-            query: {
-                version: string;
-                chipFamily: string;
-                boardRevision: string;
-                signature?: string;
-                signingKeyId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The firmware image bytes */
-        requestBody: {
-            content: {
-                "application/octet-stream": string;
-            };
-        };
-        responses: {
-            /** @description Stored */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        version: string;
-                        chipFamily: string;
-                        boardRevision: string;
-                        size: number;
-                        sha256: string;
-                        signed: boolean;
-                        signingKeyId: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description firmware_version_exists */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not application/octet-stream */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Bad version/target, empty_image, unknown_signing_key, signature_invalid */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getFirmwareImagesById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The image */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        version: string;
-                        chipFamily: string;
-                        boardRevision: string;
-                        size: number;
-                        sha256: string;
-                        signed: boolean;
-                        signingKeyId: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such image in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getFirmwareSigningKeys: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Keys */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            publicKey: string;
-                            revokedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postFirmwareSigningKeys: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name: string;
-                    publicKey: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Registered */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        publicKey: string;
-                        revokedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            /** @description Not an Ed25519 public key */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    deleteFirmwareSigningKeysById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Revoked */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        publicKey: string;
-                        revokedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such key in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
     getOrgsByOrgIdFirmwareImages: {
         parameters: {
             query?: never;
@@ -6988,702 +6964,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No such key in the organization */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getAgentFirmwareByImageId: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description bytes=START-[END] or bytes=-SUFFIX */
-                Range?: string;
-            };
-            path: {
-                imageId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The image */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The requested range */
-            206: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description No delivered update for this image */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Range not satisfiable */
-            416: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getJobs: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Jobs */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string | null;
-                            /** @enum {string} */
-                            status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
-                            statusReason: string | null;
-                            /** @enum {string} */
-                            operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
-                            spec: unknown;
-                            firmwareImageId: string | null;
-                            selector: string | null;
-                            rollout: unknown;
-                            abortRules: unknown;
-                            executionTimeoutSeconds: number;
-                            requireSigned: boolean;
-                            currentStage: number;
-                            targetCount: number;
-                            progress: {
-                                PENDING: number;
-                                IN_PROGRESS: number;
-                                SUCCEEDED: number;
-                                FAILED: number;
-                                TIMED_OUT: number;
-                                SKIPPED: number;
-                                CANCELLED: number;
-                            };
-                            /** Format: date-time */
-                            startAt: string;
-                            /** Format: date-time */
-                            deadline: string;
-                            startedAt: string | null;
-                            finishedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postJobs: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name?: string;
-                    operation: {
-                        /** @constant */
-                        type: "COMMAND";
-                        command: {
-                            /** @constant */
-                            type: "PING";
-                            /** @default {} */
-                            payload?: {
-                                echo?: string;
-                            };
-                            ttlSeconds?: number;
-                        } | {
-                            /** @constant */
-                            type: "GET_STATUS";
-                            /** @default {} */
-                            payload?: Record<string, never>;
-                            ttlSeconds?: number;
-                        } | {
-                            /** @constant */
-                            type: "REBOOT";
-                            /** @default {} */
-                            payload?: Record<string, never>;
-                            ttlSeconds?: number;
-                        } | {
-                            /** @constant */
-                            type: "SEND_FRAME";
-                            payload: {
-                                canId: number;
-                                /** @default false */
-                                extended?: boolean;
-                                /** @default false */
-                                fd?: boolean;
-                                /** @default false */
-                                brs?: boolean;
-                                data: string;
-                            };
-                            ttlSeconds?: number;
-                        } | {
-                            /** @constant */
-                            type: "START_CAPTURE";
-                            /** @default {} */
-                            payload?: {
-                                durationSeconds?: number;
-                                maxFrames?: number;
-                            };
-                            ttlSeconds?: number;
-                        } | {
-                            /** @constant */
-                            type: "STOP_CAPTURE";
-                            /** @default {} */
-                            payload?: Record<string, never>;
-                            ttlSeconds?: number;
-                        };
-                    } | {
-                        /** @constant */
-                        type: "CAN_CONFIG";
-                        config: {
-                            /** @enum {string} */
-                            mode: "NORMAL" | "LISTEN_ONLY" | "LOOPBACK";
-                            nominalBitrate: number;
-                            nominalSamplePoint: number;
-                            /** @default 1 */
-                            nominalSjw?: number;
-                            /** @default 80000000 */
-                            clockHz?: number;
-                            nominalPrescaler?: number;
-                            nominalSeg1?: number;
-                            nominalSeg2?: number;
-                            /** @default false */
-                            fdEnabled?: boolean;
-                            dataBitrate?: number;
-                            dataSamplePoint?: number;
-                            dataSjw?: number;
-                            dataPrescaler?: number;
-                            dataSeg1?: number;
-                            dataSeg2?: number;
-                            /** @default false */
-                            termination?: boolean;
-                            /** @default true */
-                            autoRetransmit?: boolean;
-                        };
-                    } | {
-                        /** @constant */
-                        type: "FIRMWARE_UPDATE";
-                        /** Format: uuid */
-                        imageId: string;
-                    };
-                    targets: {
-                        dongleIds: string[];
-                    } | {
-                        selector: string;
-                    };
-                    /**
-                     * @default {
-                     *       "maxPerMinute": 60,
-                     *       "maxInFlight": 50,
-                     *       "stages": []
-                     *     }
-                     */
-                    rollout?: {
-                        /** @default 60 */
-                        maxPerMinute?: number;
-                        /** @default 50 */
-                        maxInFlight?: number;
-                        /** @default [] */
-                        stages?: {
-                            percent: number;
-                            /** @default 100 */
-                            minSuccessPercent?: number;
-                        }[];
-                    };
-                    /** @default [] */
-                    abortRules?: {
-                        /** @enum {string} */
-                        failureType: "FAILED" | "TIMED_OUT" | "ANY";
-                        minExecuted: number;
-                        thresholdPercent: number;
-                    }[];
-                    /** @default 600 */
-                    executionTimeoutSeconds?: number;
-                    /** @default false */
-                    requireSigned?: boolean;
-                    /** Format: date-time */
-                    startAt?: string;
-                    /** Format: date-time */
-                    deadline?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description SCHEDULED */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string | null;
-                        /** @enum {string} */
-                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
-                        statusReason: string | null;
-                        /** @enum {string} */
-                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
-                        spec: unknown;
-                        firmwareImageId: string | null;
-                        selector: string | null;
-                        rollout: unknown;
-                        abortRules: unknown;
-                        executionTimeoutSeconds: number;
-                        requireSigned: boolean;
-                        currentStage: number;
-                        targetCount: number;
-                        progress: {
-                            PENDING: number;
-                            IN_PROGRESS: number;
-                            SUCCEEDED: number;
-                            FAILED: number;
-                            TIMED_OUT: number;
-                            SKIPPED: number;
-                            CANCELLED: number;
-                        };
-                        /** Format: date-time */
-                        startAt: string;
-                        /** Format: date-time */
-                        deadline: string;
-                        startedAt: string | null;
-                        finishedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description A dongle or image not in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            /** @description Invalid body or selector; image_not_signed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getJobsById: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The job */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string | null;
-                        /** @enum {string} */
-                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
-                        statusReason: string | null;
-                        /** @enum {string} */
-                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
-                        spec: unknown;
-                        firmwareImageId: string | null;
-                        selector: string | null;
-                        rollout: unknown;
-                        abortRules: unknown;
-                        executionTimeoutSeconds: number;
-                        requireSigned: boolean;
-                        currentStage: number;
-                        targetCount: number;
-                        progress: {
-                            PENDING: number;
-                            IN_PROGRESS: number;
-                            SUCCEEDED: number;
-                            FAILED: number;
-                            TIMED_OUT: number;
-                            SKIPPED: number;
-                            CANCELLED: number;
-                        };
-                        /** Format: date-time */
-                        startAt: string;
-                        /** Format: date-time */
-                        deadline: string;
-                        startedAt: string | null;
-                        finishedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such job in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    getJobsByIdExecutions: {
-        parameters: {
-            query?: {
-                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
-                limit?: number;
-                after?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            dongleId: string;
-                            seq: number;
-                            /** @enum {string} */
-                            status: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
-                            reason: string | null;
-                            commandId: string | null;
-                            dispatchedAt: string | null;
-                            finishedAt: string | null;
-                        }[];
-                        nextAfter: number | null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such job in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postJobsByIdPause: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The job */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string | null;
-                        /** @enum {string} */
-                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
-                        statusReason: string | null;
-                        /** @enum {string} */
-                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
-                        spec: unknown;
-                        firmwareImageId: string | null;
-                        selector: string | null;
-                        rollout: unknown;
-                        abortRules: unknown;
-                        executionTimeoutSeconds: number;
-                        requireSigned: boolean;
-                        currentStage: number;
-                        targetCount: number;
-                        progress: {
-                            PENDING: number;
-                            IN_PROGRESS: number;
-                            SUCCEEDED: number;
-                            FAILED: number;
-                            TIMED_OUT: number;
-                            SKIPPED: number;
-                            CANCELLED: number;
-                        };
-                        /** Format: date-time */
-                        startAt: string;
-                        /** Format: date-time */
-                        deadline: string;
-                        startedAt: string | null;
-                        finishedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such job in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_job_state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postJobsByIdResume: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The job */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string | null;
-                        /** @enum {string} */
-                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
-                        statusReason: string | null;
-                        /** @enum {string} */
-                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
-                        spec: unknown;
-                        firmwareImageId: string | null;
-                        selector: string | null;
-                        rollout: unknown;
-                        abortRules: unknown;
-                        executionTimeoutSeconds: number;
-                        requireSigned: boolean;
-                        currentStage: number;
-                        targetCount: number;
-                        progress: {
-                            PENDING: number;
-                            IN_PROGRESS: number;
-                            SUCCEEDED: number;
-                            FAILED: number;
-                            TIMED_OUT: number;
-                            SKIPPED: number;
-                            CANCELLED: number;
-                        };
-                        /** Format: date-time */
-                        startAt: string;
-                        /** Format: date-time */
-                        deadline: string;
-                        startedAt: string | null;
-                        finishedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such job in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_job_state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
-    postJobsByIdCancel: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The job */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string | null;
-                        /** @enum {string} */
-                        status: "SCHEDULED" | "IN_PROGRESS" | "PAUSED" | "COMPLETED" | "ABORTED" | "CANCELLED";
-                        statusReason: string | null;
-                        /** @enum {string} */
-                        operation: "COMMAND" | "CAN_CONFIG" | "FIRMWARE_UPDATE";
-                        spec: unknown;
-                        firmwareImageId: string | null;
-                        selector: string | null;
-                        rollout: unknown;
-                        abortRules: unknown;
-                        executionTimeoutSeconds: number;
-                        requireSigned: boolean;
-                        currentStage: number;
-                        targetCount: number;
-                        progress: {
-                            PENDING: number;
-                            IN_PROGRESS: number;
-                            SUCCEEDED: number;
-                            FAILED: number;
-                            TIMED_OUT: number;
-                            SKIPPED: number;
-                            CANCELLED: number;
-                        };
-                        /** Format: date-time */
-                        startAt: string;
-                        /** Format: date-time */
-                        deadline: string;
-                        startedAt: string | null;
-                        finishedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description No such job in the organization */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_job_state */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9126,66 +8406,6 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
-    postInvitationsAccept: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The organization I joined */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        personal: boolean;
-                        /** @enum {string} */
-                        role: "owner" | "admin" | "operator" | "viewer";
-                        createdAt: string;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description Unknown, used, revoked or expired, or for another address */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description already_member */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
-        };
-    };
     getOrgsByOrgIdAuditLogs: {
         parameters: {
             query?: {
@@ -9853,6 +9073,786 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postInvitationsAccept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The organization I joined */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        personal: boolean;
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "operator" | "viewer";
+                        createdAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unknown, used, revoked or expired, or for another address */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_member */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentEnroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                    name: string;
+                    hostname: string;
+                    os: string;
+                    version: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Enrolled */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        agentId: string;
+                        token: string;
+                    };
+                };
+            };
+            /** @description invalid_code */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    version: string;
+                    dongles: {
+                        deviceId: string;
+                        firmwareVersion?: string;
+                        chipFamily?: string;
+                        boardRevision?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        pollIntervalSeconds: number;
+                        dongles: {
+                            deviceId: string;
+                            /** @enum {string} */
+                            state: "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
+                        }[];
+                        ignored?: {
+                            /** @constant */
+                            code: "quota_exceeded";
+                            count: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentTokenRotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new token, shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentDonglesByDeviceIdToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token (64 hex characters), in plaintext */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_state or dongle_not_reported */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentDonglesByDeviceIdTokenAck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CLAIMED_ACTIVE */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deviceId: string;
+                        /** @enum {string} */
+                        state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentDonglesByDeviceIdReleaseAck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UNCLAIMED */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deviceId: string;
+                        /** @enum {string} */
+                        state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAgentCommands: {
+        parameters: {
+            query?: {
+                wait?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Commands now DELIVERED to this agent (possibly none) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        commands: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            dongleId: string;
+                            deviceId: string;
+                            /** @enum {string} */
+                            type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
+                            payload: unknown;
+                            /** Format: date-time */
+                            deliveredAt: string;
+                            /** Format: date-time */
+                            resultDeadline: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description too_many_polls: this agent already holds AGENT_MAX_CONCURRENT_POLLS waiting polls (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAgentCommandsByIdResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status: "SUCCEEDED" | "FAILED";
+                    result?: components["schemas"]["JsonValue"];
+                    error?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded (or the same result again) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        dongleId: string;
+                        /** @enum {string} */
+                        type: "PING" | "GET_STATUS" | "REBOOT" | "SEND_FRAME" | "APPLY_CAN_CONFIG" | "START_CAPTURE" | "STOP_CAPTURE" | "FIRMWARE_UPDATE";
+                        payload: unknown;
+                        /** @enum {string} */
+                        status: "QUEUED" | "DELIVERED" | "SUCCEEDED" | "FAILED" | "EXPIRED" | "TIMED_OUT" | "CANCELLED";
+                        result: unknown;
+                        error: string | null;
+                        createdByUserId: string | null;
+                        agentId: string | null;
+                        jobId: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        timeoutSeconds: number;
+                        deliveredAt: string | null;
+                        completedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not a command delivered to this agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description command_timed_out, or command_finished with a different result */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAgentFirmwareByImageId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description bytes=START-[END] or bytes=-SUFFIX */
+                Range?: string;
+            };
+            path: {
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The requested range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No delivered update for this image */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAdminUsers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                email?: string;
+                status?: "active" | "suspended";
+                role?: "user" | "admin";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            email: string;
+                            /** @enum {string} */
+                            role: "user" | "admin";
+                            /** @enum {string} */
+                            status: "active" | "suspended";
+                            emailVerified: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            lastLoginAt: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    patchAdminUsersById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role?: "user" | "admin";
+                    /** @enum {string} */
+                    status?: "active" | "suspended";
+                };
+            };
+        };
+        responses: {
+            /** @description The updated user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        email: string;
+                        /** @enum {string} */
+                        role: "user" | "admin";
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        emailVerified: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        lastLoginAt: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description cannot_change_own_access */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAdminAuditLogs: {
+        parameters: {
+            query?: {
+                actorId?: string;
+                action?: string;
+                targetType?: string;
+                targetId?: string;
+                from?: string;
+                to?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            createdAt: string;
+                            /** @enum {string} */
+                            actorType: "user" | "agent" | "system";
+                            actorId: string | null;
+                            action: string;
+                            targetType: string | null;
+                            targetId: string | null;
+                            result: string;
+                            ip: string | null;
+                            userAgent: string | null;
+                            details: unknown;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not an admin (the denial is audited) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getAdminAuditLogsExport: {
+        parameters: {
+            query?: {
+                actorId?: string;
+                action?: string;
+                targetType?: string;
+                targetId?: string;
+                from?: string;
+                to?: string;
+                format?: "ndjson" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/x-ndjson or text/csv attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not an admin (the denial is audited) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    postAdminDonglesByIdForceRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UNCLAIMED */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        deviceId: string;
+                        name: string | null;
+                        /** @enum {string} */
+                        state: "UNCLAIMED" | "CLAIM_PENDING" | "CLAIMED_ACTIVE" | "RELEASE_PENDING";
+                        firmwareVersion: string | null;
+                        chipFamily: string | null;
+                        boardRevision: string | null;
+                        tags: {
+                            [key: string]: string;
+                        };
+                        lastSeenAt: string | null;
+                        lastSeenAgentId: string | null;
+                        groupId: string | null;
+                        canConfigVersion: number;
+                        canConfigAppliedVersion: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description invalid_state: already UNCLAIMED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
         };

@@ -26,8 +26,8 @@ export interface BaselineServer {
 const SESSION_SQL = `SELECT sess FROM "sessions" WHERE sid = $1 AND expire >= to_timestamp($2)`;
 const AUDIT_SQL = `INSERT INTO "public"."audit_logs" ("actor_type","actor_id","action","target_type","target_id","result","ip","user_agent","details","created_at") VALUES (CAST($1::text AS "public"."actor_type"),$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "public"."audit_logs"."id", "public"."audit_logs"."actor_type"::text, "public"."audit_logs"."actor_id", "public"."audit_logs"."action", "public"."audit_logs"."target_type", "public"."audit_logs"."target_id", "public"."audit_logs"."result", "public"."audit_logs"."ip", "public"."audit_logs"."user_agent", "public"."audit_logs"."details", "public"."audit_logs"."created_at"`;
 const DONGLE_STATE_SQL = `SELECT owner_user_id, ownership_state FROM dongles WHERE id = $1::uuid`;
-const INSERT_COMMAND_SQL = `INSERT INTO commands (dongle_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds)
-VALUES ($1::uuid, $2::uuid, $3::command_type, $4::jsonb, $5, now() + make_interval(secs => $6), $7) RETURNING *`;
+const INSERT_COMMAND_SQL = `INSERT INTO commands (dongle_id, created_by_user_id, type, payload, expires_at, timeout_seconds)
+VALUES ($1::uuid, $2::uuid, $3::command_type, $4::jsonb, now() + make_interval(secs => $5), $6) RETURNING *`;
 
 class HttpError extends Error {
   constructor(readonly status: number) {
@@ -140,7 +140,7 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
         const dongle = (await client.query(DONGLE_STATE_SQL, [match![1]])).rows[0];
         if (!dongle || dongle.owner_user_id !== user.id) throw new HttpError(404);
         if (dongle.ownership_state !== 'CLAIMED_ACTIVE') throw new HttpError(409);
-        const row = (await client.query(INSERT_COMMAND_SQL, [match![1], user.id, body.type, JSON.stringify(body.payload ?? {}), null, body.ttlSeconds ?? 60, 30])).rows[0];
+        const row = (await client.query(INSERT_COMMAND_SQL, [match![1], user.id, body.type, JSON.stringify(body.payload ?? {}), body.ttlSeconds ?? 60, 30])).rows[0];
         await audit(client, 'user', user.id, 'command.create', row.id, { dongleId: row.dongle_id, type: row.type, ttlSeconds: body.ttlSeconds ?? 60 });
         await client.query('SELECT pg_notify($1, $2)', ['fleet_commands', dongle.owner_user_id]);
         return row;

@@ -1,6 +1,6 @@
 // `npm run db:seed`: a small demo fleet for a development database, so the dashboard has
 // something to show on first start. Idempotent: every row is found by a fixed natural key
-// (email, device id, agent name, idempotency key) and created only when missing, so running it
+// (email, device id, agent name, the demo dongle's command type) and created only when missing, so running it
 // again changes nothing (except resetting the demo operator's password to the printed one).
 // Never for production: the password and agent tokens below are public.
 import type { PasswordHasher } from '../features/auth/password-hashing.ts';
@@ -128,19 +128,19 @@ async function ensureCanConfig(tx: Tx, dongleId: string, created: string[]): Pro
   created.push('CAN config for dec0de0000000001');
 }
 
-/** A finished PING, a failed REBOOT and a queued GET_STATUS, found again by idempotency key. */
+/** A finished PING, a failed REBOOT and a queued GET_STATUS, found again by type on the demo dongle. */
 async function ensureCommands(tx: Tx, userId: string, agentId: string, dongleId: string, created: string[]): Promise<void> {
   const now = Date.now();
   const minutesAgo = (minutes: number) => new Date(now - minutes * 60_000);
   const commands = [
-    { idempotencyKey: 'demo-seed-ping', type: 'PING', payload: { echo: 'hello' }, status: 'SUCCEEDED', result: { echo: 'hello' }, createdAt: minutesAgo(30), deliveredAt: minutesAgo(30), completedAt: minutesAgo(30), agentId },
-    { idempotencyKey: 'demo-seed-reboot', type: 'REBOOT', payload: {}, status: 'FAILED', error: 'dongle busy: capture running', createdAt: minutesAgo(20), deliveredAt: minutesAgo(20), completedAt: minutesAgo(20), agentId },
-    { idempotencyKey: 'demo-seed-status', type: 'GET_STATUS', payload: {}, status: 'QUEUED', createdAt: new Date(now), expiresAt: new Date(now + 3_600_000) },
+    { type: 'PING', payload: { echo: 'hello' }, status: 'SUCCEEDED', result: { echo: 'hello' }, createdAt: minutesAgo(30), deliveredAt: minutesAgo(30), completedAt: minutesAgo(30), agentId },
+    { type: 'REBOOT', payload: {}, status: 'FAILED', error: 'dongle busy: capture running', createdAt: minutesAgo(20), deliveredAt: minutesAgo(20), completedAt: minutesAgo(20), agentId },
+    { type: 'GET_STATUS', payload: {}, status: 'QUEUED', createdAt: new Date(now), expiresAt: new Date(now + 3_600_000) },
   ] as const;
-  for (const { idempotencyKey, ...command } of commands) {
-    const existing = await tx.command.findFirst({ where: { dongleId, idempotencyKey }, select: { id: true } });
+  for (const command of commands) {
+    const existing = await tx.command.findFirst({ where: { dongleId, type: command.type }, select: { id: true } });
     if (existing) continue;
-    await tx.command.create({ data: { dongleId, organizationId: await personalOrganizationId(tx, userId), createdByUserId: userId, idempotencyKey, expiresAt: new Date(command.createdAt.getTime() + 60_000), ...command } });
+    await tx.command.create({ data: { dongleId, organizationId: await personalOrganizationId(tx, userId), createdByUserId: userId, expiresAt: new Date(command.createdAt.getTime() + 60_000), ...command } });
     created.push(`command ${command.type} (${command.status})`);
   }
 }

@@ -57,14 +57,14 @@ async function session(): Promise<pg.Client> {
   return client;
 }
 
-/** The app's backend waiting on a lock with a query like `pattern`. */
-async function blockedBackend(admin: pg.Client, pattern: string): Promise<number> {
+/** The app's backend (or another session's, by application name) waiting on a lock with a query like `pattern`. */
+async function blockedBackend(admin: pg.Client, pattern: string, applicationName = 'dashboard-api'): Promise<number> {
   for (let attempt = 0; attempt < 400; attempt++) {
     // The admin session may be inside a transaction, whose statistics snapshot would never change.
     await admin.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await admin.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE application_name = 'dashboard-api' AND wait_event_type = 'Lock' AND query ILIKE $1`,
-      [pattern],
+      `SELECT pid FROM pg_stat_activity WHERE application_name = $2 AND wait_event_type = 'Lock' AND query ILIKE $1`,
+      [pattern, applicationName],
     );
     if (rows[0]) return rows[0].pid;
     await sleep(50);
@@ -82,12 +82,14 @@ async function deliveredCommand(fleet: Fleet): Promise<string> {
   return created.body.id as string;
 }
 
-const advisoryKey = (userId: string, key: string) => `command-idempotency:${userId}:${key}`;
+// The keyed create locks its key's row, then the dongle's (enqueueCommand): a session holding
+// the dongle's row keeps the attempt waiting inside its transaction.
+const ENQUEUE_LOCK = '%FROM dongles WHERE id = $1::uuid FOR NO KEY UPDATE%';
 
 /** Retries as a client would (Retry-After: 1 on the in-flight 409), for at most ~15 s. */
-async function retryUntilSettled(fleet: Fleet, key: string) {
+async function retryUntilSettled(fleet: Fleet, key: string, dongleId = fleet.dongle.id) {
   for (let attempt = 0; ; attempt++) {
-    const res = await fleet.send(fleet.dongle.id, { type: 'PING' }, key);
+    const res = await fleet.send(dongleId, { type: 'PING' }, key);
     if (res.status !== 409 && res.status !== 503) return res;
     if (attempt >= 15) return res;
     await sleep(1000);
@@ -157,46 +159,54 @@ describe('a backend terminated mid-request', () => {
     const key = `blip-${randomUUID()}`;
     const blocker = await session();
     await blocker.query('BEGIN');
-    await blocker.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [advisoryKey(fleet.operator.user.id, key)]);
+    await blocker.query('SELECT 1 FROM dongles WHERE id = $1 FOR UPDATE', [fleet.dongle.id]);
 
-    // The attempt claims the key, then waits on the lock inside its transaction.
+    // The attempt claims the key, locks its row, then waits on the dongle inside its transaction.
     const pending = fleet.send(fleet.dongle.id, { type: 'PING' }, key).then((res) => res);
-    const handler = await blockedBackend(blocker, '%pg_advisory_xact_lock%');
-    // Its release will wait on this row lock: terminated too, it fails as in an outage.
-    await blocker.query('SELECT 1 FROM idempotency_keys WHERE key = $1 FOR UPDATE', [key]);
+    const handler = await blockedBackend(blocker, ENQUEUE_LOCK);
+    // Its release will wait on the key's row, which a second session takes as soon as the
+    // attempt's transaction ends: terminated too, the release fails as in an outage.
+    const keyHolder = await session();
+    await keyHolder.query('BEGIN');
+    const keyLocked = keyHolder.query('SELECT 1 FROM idempotency_keys WHERE key = $1 FOR UPDATE', [key]);
+    await blockedBackend(blocker, '%FROM idempotency_keys WHERE key%', 'test-blocker');
     await blocker.query('SELECT pg_terminate_backend($1)', [handler]);
+    await keyLocked;
     const releaser = await blockedBackend(blocker, '%DELETE FROM idempotency_keys%');
     await blocker.query('SELECT pg_terminate_backend($1)', [releaser]);
     const failed = await pending;
     expect(failed.status).toBe(503);
     await blocker.query('COMMIT');
+    await keyHolder.query('COMMIT');
     await blocker.end();
+    await keyHolder.end();
 
     const retried = await retryUntilSettled(fleet, key);
     expect(retried.status, JSON.stringify(retried.body)).toBe(201);
     const replay = await fleet.send(fleet.dongle.id, { type: 'PING' }, key);
     expect(replay.status).toBe(201);
     expect(replay.body.id).toBe(retried.body.id);
-    expect(await app.db.prisma.command.count({ where: { idempotencyKey: key } })).toBe(1);
+    expect(await app.db.prisma.command.count({ where: { dongleId: fleet.dongle.id } })).toBe(1);
   });
 });
 
 describe('a real restart of PostgreSQL', () => {
   it('fails the requests holding connections with 503, stays alive, and then serves them again, with no duplicate', { timeout: 240_000 }, async () => {
-    const fleet = await createFleet(app);
+    const fleet = await createFleet(app, { dongles: 2 });
+    const keyed = fleet.dongles[1]!.id;
     const operator = { cookie: fleet.operator.cookie };
     const commandId = await deliveredCommand(fleet);
     const key = `restart-${randomUUID()}`;
     const blocker = await session();
     await blocker.query('BEGIN');
     await blocker.query('SELECT id FROM commands WHERE id = $1 FOR UPDATE', [commandId]);
-    await blocker.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [advisoryKey(fleet.operator.user.id, key)]);
+    await blocker.query('SELECT 1 FROM dongles WHERE id = $1 FOR UPDATE', [keyed]);
 
     // Two requests inside transactions on checked-out clients: a result post and an idempotent create.
     const result = postResult(app, fleet.agent.authorization, commandId, { status: 'FAILED', error: 'bus off' }).then((res) => res);
-    const created = fleet.send(fleet.dongle.id, { type: 'PING' }, key).then((res) => res);
+    const created = fleet.send(keyed, { type: 'PING' }, key).then((res) => res);
     await blockedBackend(blocker, '%UPDATE commands%');
-    await blockedBackend(blocker, '%pg_advisory_xact_lock%');
+    await blockedBackend(blocker, ENQUEUE_LOCK);
 
     await database!.stop();
     database = undefined;
@@ -211,9 +221,9 @@ describe('a real restart of PostgreSQL', () => {
     expect((await app.http.get('/readyz')).status).toBe(200);
     const retriedResult = await postResult(app, fleet.agent.authorization, commandId, { status: 'FAILED', error: 'bus off' });
     expect(retriedResult.status).toBe(200);
-    const retried = await retryUntilSettled(fleet, key);
+    const retried = await retryUntilSettled(fleet, key, keyed);
     expect(retried.status, JSON.stringify(retried.body)).toBe(201);
-    expect(await app.db.prisma.command.count({ where: { idempotencyKey: key } })).toBe(1);
+    expect(await app.db.prisma.command.count({ where: { dongleId: keyed } })).toBe(1);
     // The operator was not logged out by the restart either.
     expect((await app.http.get('/api/me/sessions').set('Cookie', operator.cookie)).status).toBe(200);
   });

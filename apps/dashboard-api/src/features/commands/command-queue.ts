@@ -34,7 +34,6 @@ export interface EnqueueInput {
   ttlSeconds?: number;
   /** Time to answer once DELIVERED before it TIMES OUT: default 30 s. */
   timeoutSeconds?: number;
-  idempotencyKey?: string;
   /** The fleet job this command executes for, if any. */
   jobId?: string;
   /** For the audit row. */
@@ -117,9 +116,9 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
 
   // expires_at from the database clock: the sweeper and the hand-out compare with now() there.
   const [row] = await tx.$queryRaw<CommandRow[]>`
-    INSERT INTO commands (dongle_id, organization_id, created_by_user_id, type, payload, idempotency_key, expires_at, timeout_seconds, job_id)
+    INSERT INTO commands (dongle_id, organization_id, created_by_user_id, type, payload, expires_at, timeout_seconds, job_id)
     VALUES (${input.dongleId}::uuid, ${dongle.organization_id}::uuid, ${input.createdByUserId}::uuid, ${input.type}::command_type, ${JSON.stringify(payload)}::jsonb,
-            ${input.idempotencyKey ?? null}, now() + make_interval(secs => ${ttl}), ${timeout}, ${input.jobId ?? null}::uuid)
+            now() + make_interval(secs => ${ttl}), ${timeout}, ${input.jobId ?? null}::uuid)
     RETURNING *`;
   const command = commandFromRow(row!);
 

@@ -1,17 +1,14 @@
-// Wires the commands feature into the app: services, the one LISTEN connection, the sweeper,
-// the idempotency-key pruner, and the routes under /dongles, /commands and /agent.
+// The commands feature's services and workers: the one LISTEN connection, the sweeper, the
+// idempotency-key pruner. Its routes are mounted by src/routes (operator.ts, agent.ts).
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/database.ts';
-import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { createIdempotencyPruner } from '../../platform/http/idempotency.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { touchAgentLastSeen } from '../agents/agent-presence.ts';
-import { mountAgentCommandRoutes } from './agent-commands.routes.ts';
 import { createAgentCommandService } from './agent-commands.service.ts';
 import { CommandNotifier } from './command-notifier.ts';
 import { createCommandSweeper } from './command-sweeper.ts';
-import { mountCommandRoutes } from './commands.routes.ts';
 import { createCommandService } from './commands.service.ts';
 
 export interface CommandsFeatureDeps {
@@ -19,9 +16,6 @@ export interface CommandsFeatureDeps {
   db: Database;
   logger: Logger;
   lifecycle: Lifecycle;
-  mount(path: string): ApiRouter;
-  /** The fleet prefixes the operator routes are mounted under ('' and '/orgs/:orgId'). */
-  prefixes: readonly string[];
 }
 
 export function setupCommands(deps: CommandsFeatureDeps) {
@@ -41,12 +35,5 @@ export function setupCommands(deps: CommandsFeatureDeps) {
       await touchAgentLastSeen(db.prisma, agent, { pollIntervalMs: config.agentPollIntervalMs });
     },
   });
-  for (const prefix of deps.prefixes) {
-    mountCommandRoutes(
-      { dongles: deps.mount(`${prefix}/dongles`), commands: deps.mount(`${prefix}/commands`) },
-      { commands, db, logger, idempotencyKeysPerUser: config.quotas.idempotencyKeysPerUser },
-    );
-  }
-  mountAgentCommandRoutes(deps.mount('/agent'), { agentCommands, lifecycle });
   return { commands, agentCommands, notifier };
 }

@@ -148,11 +148,39 @@ describe('Idempotency-Key on command creation', () => {
     const retry = await fleet.send(fleet.dongle.id, body, 'crash-key');
     expect(retry.status).toBe(201);
     expect(retry.body.id).toBe(first.body.id);
-    expect(await app.db.prisma.command.count({ where: { createdByUserId: fleet.operator.user.id, idempotencyKey: 'crash-key' } })).toBe(1);
+    expect(await app.db.prisma.command.count({ where: { dongleId: fleet.dongle.id } })).toBe(1);
     // The takeover stored the replayed response: the next retry is an ordinary replay.
     const again = await fleet.send(fleet.dongle.id, body, 'crash-key');
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.id).toBe(first.body.id);
+  });
+
+  it('records the command on its key in the transaction that created it', async () => {
+    const fleet = await createFleet(app);
+    const created = await fleet.send(fleet.dongle.id, { type: 'PING' }, 'named-key');
+    expect(created.status).toBe(201);
+    const { rows } = await app.db.pool.query(`SELECT resource_id::text AS resource_id FROM idempotency_keys WHERE key = 'named-key' AND scope LIKE $1`, [
+      `user:${fleet.operator.user.id}:%`,
+    ]);
+    expect(rows).toEqual([{ resource_id: created.body.id }]);
+  });
+
+  it('refuses another body after a crash left the key in flight once the command committed', async () => {
+    const fleet = await createFleet(app);
+    const first = await fleet.send(fleet.dongle.id, { type: 'REBOOT' }, 'crash-other');
+    expect(first.status).toBe(201);
+    await app.db.pool.query(
+      `UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, created_at = now() - interval '3 minutes' WHERE key = 'crash-other' AND scope LIKE $1`,
+      [`user:${fleet.operator.user.id}:%`],
+    );
+    const other = await fleet.send(fleet.dongle.id, { type: 'PING' }, 'crash-other');
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+    // The same request still gets its command back.
+    const retry = await fleet.send(fleet.dongle.id, { type: 'REBOOT' }, 'crash-other');
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(await app.db.prisma.command.count({ where: { dongleId: fleet.dongle.id } })).toBe(1);
   });
 
   it('refuses a malformed key with 422', async () => {

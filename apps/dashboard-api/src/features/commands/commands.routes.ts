@@ -36,7 +36,7 @@ export function mountCommandRoutes(routers: { dongles: ApiRouter; commands: ApiR
     idempotency(deps.db, { operation: 'POST /api/dongles/:id/commands', logger: deps.logger, maxKeysPerCaller: deps.idempotencyKeysPerUser }),
     async (req, res) => {
       const command = await commands.create(currentScope(res), res.locals.params.id, res.locals.body, {
-        idempotencyKey: res.locals.idempotencyKey,
+        idempotency: res.locals.idempotency,
         context: requestContext(req),
       });
       res.status(201).json(presentCommand(command));

@@ -6,15 +6,14 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Command, CommandStatus } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { canonicalJson } from '../../platform/canonical-json.ts';
-import { AppError, conflict, notFound } from '../../platform/errors.ts';
-import { IDEMPOTENCY_TTL_HOURS } from '../../platform/http/idempotency.ts';
+import { conflict, notFound } from '../../platform/errors.ts';
+import { createOncePerKey, type IdempotencyClaim } from '../../platform/http/idempotency.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { decodeCursor, keysetAfter, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
-import { parsePayload, type CreateCommandBody } from './command-payloads.ts';
+import type { CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
 import { expireOverdue } from './command-sweeper.ts';
 import { canApply, statusTo } from './command-lifecycle.ts';
@@ -60,43 +59,32 @@ export function createCommandService(deps: CommandServiceDeps) {
   const { db } = deps;
 
   /**
-   * With an Idempotency-Key, the command that key already created (same user, same dongle,
-   * within the key's lifetime) is returned instead of a second one. The middleware stores the
-   * response only after this transaction commits, so a crash in between leaves the key "in
-   * flight"; the retry that takes it over must not send a second REBOOT. The advisory lock
-   * serializes two requests with one key even when the takeover races a slow first attempt.
+   * With an Idempotency-Key, the command is created at most once per key: the key's row is
+   * locked and names the command it created, in this transaction (createOncePerKey). A retry
+   * after a crash between this commit and the stored response gets the same command back.
    */
-  async function create(scope: OrgScope, dongleId: string, body: CreateCommandBody, options: { idempotencyKey?: string; context: RequestContext }): Promise<Command> {
-    const userId = scope.userId;
-    return db.prisma.$transaction(async (tx) => {
-      const key = options.idempotencyKey;
-      if (key !== undefined) {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`command-idempotency:${userId}:${key}`}, 0))`;
-        const [earlier] = await tx.$queryRaw<CommandRow[]>`
-          SELECT * FROM commands
-           WHERE dongle_id = ${dongleId}::uuid AND created_at > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})
-             AND created_by_user_id = ${userId}::uuid AND idempotency_key = ${key}
-           ORDER BY created_at DESC LIMIT 1`;
-        if (earlier) {
-          if (earlier.type !== body.type || canonicalJson(earlier.payload) !== canonicalJson(parsePayload(body.type, body.payload))) {
-            throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
-          }
-          return commandFromRow(earlier);
-        }
-      }
-      return enqueueCommand(tx, {
-        dongleId,
-        type: body.type,
-        payload: body.payload,
-        createdByUserId: userId,
-        organizationId: scope.orgId,
-        ttlSeconds: body.ttlSeconds,
-        timeoutSeconds: deps.timeoutSeconds,
-        idempotencyKey: key,
-        context: options.context,
-        queuedLimit: deps.queuedLimit,
-      });
-    });
+  async function create(scope: OrgScope, dongleId: string, body: CreateCommandBody, options: { idempotency?: IdempotencyClaim; context: RequestContext }): Promise<Command> {
+    return db.prisma.$transaction((tx) =>
+      createOncePerKey(tx, options.idempotency, {
+        existing: async (commandId) => {
+          const [row] = await tx.$queryRaw<CommandRow[]>`SELECT * FROM commands WHERE id = ${commandId}::uuid`;
+          if (!row) throw notFound('Command');
+          return commandFromRow(row);
+        },
+        create: () =>
+          enqueueCommand(tx, {
+            dongleId,
+            type: body.type,
+            payload: body.payload,
+            createdByUserId: scope.userId,
+            organizationId: scope.orgId,
+            ttlSeconds: body.ttlSeconds,
+            timeoutSeconds: deps.timeoutSeconds,
+            context: options.context,
+            queuedLimit: deps.queuedLimit,
+          }),
+      }),
+    );
   }
 
   /** Newest first; keyset pagination on (created_at, id), served by commands(dongle_id, created_at). */

@@ -1,23 +1,19 @@
-// Wires events, streams, presence and webhooks into the app: the hub on the commands feature's
-// LISTEN connection (one per instance), the workers (presence, retention, webhook delivery) and
-// the routes under /api/orgs/:orgId/{events,webhooks}.
+// Events, streams, presence, alerts and webhooks: the hub on the commands feature's LISTEN
+// connection (one per instance) and the workers (presence, retention, alerts, webhook delivery).
+// The routes under /api/orgs/:orgId/{events,alerts,webhooks} are mounted by src/routes/operator.ts.
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/database.ts';
-import type { ApiRouter } from '../../platform/http/api-router.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { CommandNotifier } from '../commands/command-notifier.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
 import { createDeliveryWorker } from '../webhooks/delivery-worker.ts';
-import { mountWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { createWebhooksService } from '../webhooks/webhooks.service.ts';
 import { EventHub } from './event-hub.ts';
 import { createEventPruner } from './event-retention.ts';
-import { mountEventRoutes } from './events.routes.ts';
 import { createEventsService } from './events.service.ts';
 import { createPresenceWorker } from './presence.ts';
 import { createAlertWorker } from '../alerts/alert-evaluator.ts';
-import { mountAlertRoutes } from '../alerts/alerts.routes.ts';
 
 export interface EventsFeatureDeps {
   config: Config;
@@ -26,7 +22,6 @@ export interface EventsFeatureDeps {
   lifecycle: Lifecycle;
   listener: CommandNotifier;
   keyRing: () => DongleTokenKeyRing;
-  mount(path: string): ApiRouter;
 }
 
 export function setupEvents(deps: EventsFeatureDeps) {
@@ -41,22 +36,8 @@ export function setupEvents(deps: EventsFeatureDeps) {
   // A committed event may owe webhook deliveries: try them now rather than at the next poll.
   hub.onEvent(() => delivery.wake());
 
-  const events = createEventsService({ db });
-  const orgs = deps.mount('/orgs');
-  mountEventRoutes(orgs, {
-    db,
-    events,
-    hub,
-    signal: lifecycle.signal,
-    stream: {
-      heartbeatMs: config.events.heartbeatMs,
-      maxBufferedBytes: config.events.maxBufferedBytes,
-      recheckMs: config.events.recheckMs,
-      perUser: config.events.streamsPerUser,
-    },
-  });
   lifecycle.addWorker(createAlertWorker({ db, logger, intervalMs: config.events.alertIntervalMs, publicUrl: config.publicUrl }));
-  mountAlertRoutes(orgs, { db });
-  mountWebhookRoutes(orgs, { webhooks: createWebhooksService({ db, keyRing: deps.keyRing, settings: config.webhooks }) });
-  return { hub, events, delivery };
+  const events = createEventsService({ db });
+  const webhooks = createWebhooksService({ db, keyRing: deps.keyRing, settings: config.webhooks });
+  return { hub, events, delivery, webhooks };
 }

@@ -1,9 +1,8 @@
 // Firmware images: operator routes under /api/firmware (upload as application/octet-stream, list,
-// signing keys) and the agent download under /api/agent/firmware/:imageId (HTTP Range).
+// signing keys) and the agent download under /api/agent/firmware/:imageId (HTTP Range); mounted
+// by src/routes (operator.ts, agent.ts).
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../platform/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { requestContext } from '../../platform/audit/audit-writer.ts';
@@ -11,7 +10,7 @@ import { currentAgent } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { parseRange } from './byte-range.ts';
 import { agentImageParams, firmwareImageView, imageIdParams, signingKeyBody, signingKeyView, uploadQuery } from './firmware.schemas.ts';
-import { createFirmwareService, type FirmwareService } from './firmware.service.ts';
+import type { FirmwareService } from './firmware.service.ts';
 
 /** The one route that takes a binary body (platform/http/json-body.ts lets it through). */
 export const FIRMWARE_UPLOAD_ROUTE = { method: 'POST', path: /^(\/orgs\/[^/]+)?\/firmware\/images\/?$/ };
@@ -32,14 +31,7 @@ function imageBody(maxBytes: number): RequestHandler {
   };
 }
 
-export function setupFirmware(deps: { config: Config; db: Database; mount(path: string): ApiRouter; prefixes: readonly string[] }) {
-  const firmware = createFirmwareService({ db: deps.db });
-  for (const prefix of deps.prefixes) mountFirmwareRoutes(deps.mount(`${prefix}/firmware`), { firmware, maxBytes: deps.config.firmware.maxBytes });
-  mountAgentFirmwareRoutes(deps.mount('/agent'), { firmware });
-  return firmware;
-}
-
-function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; maxBytes: number }) {
+export function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; maxBytes: number }) {
   const { firmware } = deps;
   api.post(
     '/images',
@@ -99,7 +91,7 @@ function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService; 
   );
 }
 
-function mountAgentFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService }) {
+export function mountAgentFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareService }) {
   api.get(
     '/firmware/:imageId',
     {

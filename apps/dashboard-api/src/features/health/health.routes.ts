@@ -1,5 +1,5 @@
 // Operations endpoints: liveness, readiness, Prometheus metrics.
-import type { Express } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { migrationStatusOn, readLocalMigrations, type LocalMigration } from '../../platform/migration-status.ts';
 import { serviceUnavailable, unauthorized } from '../../platform/errors.ts';
@@ -28,7 +28,7 @@ export async function checkReadiness(db: Database, local: LocalMigration[]): Pro
 
 const tags = ['operations'];
 
-export function mountHealthRoutes(app: Express, deps: { db: Database; metrics: Metrics; readiness: Readiness; openapi: OpenApiRegistry; migrationsDir?: string; metricsToken?: string }) {
+export function mountHealthRoutes(app: Router, deps: { db: Database; metrics: Metrics; readiness: Readiness; openapi: OpenApiRegistry; migrationsDir?: string; metricsToken?: string }) {
   const local = readLocalMigrations(deps.migrationsDir);
   // Mounted outside the ApiRouter (no guards, no JSON body), so each is described here.
   const describe = (path: string, spec: Parameters<OpenApiRegistry['add']>[2]) => deps.openapi.add('get', path, spec);

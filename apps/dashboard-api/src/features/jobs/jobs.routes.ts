@@ -13,14 +13,14 @@ import { createJobsService, type JobsService } from './jobs.service.ts';
 
 const tags = ['jobs'];
 
-export function setupJobs(deps: { config: Config; db: Database; logger: Logger; lifecycle: Lifecycle; mount(path: string): ApiRouter; prefixes: readonly string[] }) {
+/** The jobs service, with its scheduler worker added to the lifecycle (the routes: mountJobRoutes). */
+export function setupJobs(deps: { config: Config; db: Database; logger: Logger; lifecycle: Lifecycle }) {
   const jobs = createJobsService({ db: deps.db });
   deps.lifecycle.addWorker(createJobScheduler({ db: deps.db, logger: deps.logger, tickMs: deps.config.jobs.tickMs }));
-  for (const prefix of deps.prefixes) mountJobRoutes(deps.mount(`${prefix}/jobs`), { jobs });
   return jobs;
 }
 
-function mountJobRoutes(api: ApiRouter, deps: { jobs: JobsService }) {
+export function mountJobRoutes(api: ApiRouter, deps: { jobs: JobsService }) {
   const { jobs } = deps;
   api.post(
     '/',

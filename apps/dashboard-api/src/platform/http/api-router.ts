@@ -98,3 +98,17 @@ export class ApiRouter {
     return this;
   }
 }
+
+/**
+ * The router of one audience (src/routes/*.ts): `mount(path)` gives the ApiRouter for one path
+ * under it, mounted in call order, its OpenAPI paths prefixed with `/api${base}`.
+ */
+export function audienceRouter(registry: OpenApiRegistry, guards: Guards, base: string) {
+  const router = express.Router();
+  const mount = (path: string) => {
+    const api = new ApiRouter(registry, guards, `/api${base}${path}`);
+    router.use(path || '/', api.router);
+    return api;
+  };
+  return { router, mount };
+}

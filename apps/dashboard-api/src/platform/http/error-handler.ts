@@ -8,7 +8,8 @@ import { zodIssuesToDetails } from './api-router.ts';
 import { BODY_LIMIT } from './json-body.ts';
 
 /** Unmatched routes: the §3 error shape, never Express's HTML page. */
-export const routeNotFound: RequestHandler = (req, _res, next) => next(notFound(`Route ${req.method} ${req.path}`));
+// baseUrl: the full path also when a mounted router (routes/agent.ts) ends in this.
+export const routeNotFound: RequestHandler = (req, _res, next) => next(notFound(`Route ${req.method} ${req.baseUrl}${req.path}`));
 
 /** Errors raised by body-parser carry a `type`; map the ones a client can cause. */
 function fromBodyParser(error: { type?: string; status?: number; code?: unknown; expose?: unknown }): AppError | undefined {

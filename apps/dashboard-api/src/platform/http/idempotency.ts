@@ -1,17 +1,22 @@
-// Idempotency-Key (IETF httpapi draft, spec §6) as a route middleware over `idempotency_keys`:
+// Idempotency-Key (IETF httpapi draft, spec §6): the one mechanism, over `idempotency_keys`.
 //
 //   api.post('/:id/commands', spec, idempotency(db, { operation: 'POST /api/dongles/:id/commands' }), handler)
+//   // in the service, inside the transaction that creates the resource:
+//   createOncePerKey(tx, res.locals.idempotency, { create: () => enqueue(tx, …), existing: (id) => load(tx, id) })
 //
 // - No header: the request runs as usual.
 // - First use of a key: a row is claimed (response still null = "in flight"), the handler runs,
 //   and a 2xx response is stored before it is sent. Any other outcome (4xx, 5xx) releases the
 //   key, so the client may retry with it.
+// - The resource the key created is recorded on the key's row in the transaction that creates it
+//   (`createOncePerKey`), which also locks that row: two attempts with one key never both create,
+//   and a crash between that commit and the stored response is answered on retry with the same
+//   resource (201), not a second one.
 // - "In flight" is a short lease (`leaseSeconds`, 10 s), not a lock: an attempt whose release
 //   could not be written (the database was down: the 503 itself) or whose instance died frees
 //   the key by itself. A failed release is also retried every second while the lease runs, so
-//   a retry after a blip proceeds as soon as the database is back. Taking over a lapsed lease
-//   cannot duplicate the effect: the handler's own transaction finds what an earlier attempt
-//   with this key committed (commands.service create(): advisory lock + idempotency_key).
+//   a retry after a blip proceeds as soon as the database is back. A lapsed lease whose key
+//   already names a resource is taken over only by the same request.
 // - Same key, same request (method, path, canonical JSON body): the stored response is replayed
 //   with `Idempotent-Replayed: true`.
 // - Same key, other request: 422 idempotency_key_reused. Same key while the first is in flight:
@@ -21,7 +26,7 @@
 // across instances.
 import type { RequestHandler, Response } from 'express';
 import { canonicalJson } from '../canonical-json.ts';
-import type { Database } from '../database.ts';
+import { sql, type Database, type Db } from '../database.ts';
 import { AppError, quotaExceeded, unprocessable } from '../errors.ts';
 import { periodicWorker, type BackgroundWorker } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
@@ -48,7 +53,9 @@ export const IDEMPOTENCY_LEASE_SECONDS = 10;
 const KEY = /^"?([\x21\x23-\x7e]{1,255})"?$/;
 
 // A new key is only inserted while the caller holds fewer than $6 live ones (counted only for a
-// key not on record, so replays and takeovers cost no count).
+// key not on record, so replays and takeovers cost no count). An expired row starts afresh; a
+// lapsed lease is taken over, but one whose key names a resource only by the same request (the
+// retry then gets that resource; another body is a 422 below).
 const CLAIM_SQL = `
 INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
 SELECT $1, $2, $3, now() + make_interval(hours => $4)
@@ -56,10 +63,19 @@ SELECT $1, $2, $3, now() + make_interval(hours => $4)
     OR (SELECT count(*) FROM idempotency_keys WHERE scope = $1 AND expires_at > now()) < $6
 ON CONFLICT (scope, key) DO UPDATE
    SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
+       resource_id = CASE WHEN idempotency_keys.expires_at <= now() THEN NULL ELSE idempotency_keys.resource_id END,
        created_at = now(), expires_at = EXCLUDED.expires_at
  WHERE idempotency_keys.expires_at <= now()
-    OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at < now() - make_interval(secs => $5))
+    OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at < now() - make_interval(secs => $5)
+        AND (idempotency_keys.resource_id IS NULL OR idempotency_keys.request_hash = EXCLUDED.request_hash))
 RETURNING id, created_at::text AS claimed_at`;
+
+/** The key this request holds (`res.locals.idempotency`), for `createOncePerKey`. */
+export interface IdempotencyClaim {
+  id: string;
+  key: string;
+  requestHash: string;
+}
 
 function callerScope(res: Response): string | undefined {
   if (res.locals.userId) return `user:${res.locals.userId}`;
@@ -90,7 +106,7 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
       const claimed = await db.pool.query<{ id: string; claimed_at: string }>(CLAIM_SQL, [scope, key, requestHash, ttlHours, lease, maxKeys]);
       if (claimed.rows[0]) {
         recordOutcome(db, res, claimed.rows[0], lease, options.logger);
-        res.locals.idempotencyKey = key;
+        res.locals.idempotency = { id: claimed.rows[0].id, key, requestHash };
         return next();
       }
       const existing = await db.pool.query<{ request_hash: string; response_status: number | null; response_body: unknown }>(
@@ -104,7 +120,7 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
         throw quotaExceeded('idempotency_keys_per_user', maxKeys, `You already hold ${maxKeys} Idempotency-Keys from the last ${ttlHours} hours; retry without one or later.`);
       }
       if (row.request_hash !== requestHash) {
-        throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
+        throw reused();
       }
       if (row.response_status === null) throw inFlight();
       res.setHeader('Idempotent-Replayed', 'true');
@@ -115,8 +131,37 @@ export function idempotency(db: Database, options: IdempotencyOptions): RequestH
   };
 }
 
+const reused = () => new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request.');
 const inFlight = () =>
   new AppError(409, 'idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', undefined, { 'Retry-After': '1' });
+
+/**
+ * Creates the resource at most once per key, inside the caller's transaction: locks the key's
+ * row (another attempt with the key waits here until this transaction ends), returns what an
+ * earlier attempt committed (`existing`), or runs `create` and records the new resource's id on
+ * the key, committed together. Without a key (`claim` undefined) it just runs `create`.
+ */
+export async function createOncePerKey<T extends { id: string }>(
+  db: Db,
+  claim: IdempotencyClaim | undefined,
+  steps: { create: () => Promise<T>; existing: (resourceId: string) => Promise<T> },
+): Promise<T> {
+  if (!claim) return steps.create();
+  const [row] = await sql<{ resource_id: string | null; request_hash: string }>(
+    db,
+    'SELECT resource_id::text AS resource_id, request_hash FROM idempotency_keys WHERE id = $1::uuid FOR UPDATE',
+    [claim.id],
+  );
+  if (!row) throw inFlight(); // released or pruned under us: the client retries
+  if (row.resource_id !== null) {
+    // A takeover may have written its own hash while an earlier attempt was still running.
+    if (row.request_hash !== claim.requestHash) throw reused();
+    return steps.existing(row.resource_id);
+  }
+  const created = await steps.create();
+  await sql(db, 'UPDATE idempotency_keys SET resource_id = $2::uuid, request_hash = $3 WHERE id = $1::uuid', [claim.id, created.id, claim.requestHash]);
+  return created;
+}
 
 // Only this attempt's claim (its created_at): a late release must not free a retry's takeover.
 const RELEASE_SQL = 'DELETE FROM idempotency_keys WHERE id = $1 AND created_at = $2::timestamptz AND response_status IS NULL';
@@ -185,8 +230,8 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Locals {
-      /** Set by idempotency() for the request that owns the key. */
-      idempotencyKey?: string;
+      /** Set by idempotency() for the request that owns the key; passed to createOncePerKey. */
+      idempotency?: IdempotencyClaim;
     }
   }
 }
