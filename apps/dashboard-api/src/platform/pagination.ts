@@ -69,6 +69,21 @@ export function readCursor<T>(cursor: string, key: z.ZodType<T>): T | undefined 
   }
 }
 
+/**
+ * A `cursor` query field for a list with its own sort key (the event log: [id]; a job's
+ * executions: [seq]) in the one format: parsed into the key, or a 422 on query.cursor.
+ */
+export function cursorField<T>(key: z.ZodType<T>) {
+  return z.string().transform((value, ctx) => {
+    const parsed = readCursor(value, key);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is not a cursor returned by this list' });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
 /** The (created_at, id) key of a newest-first list's cursor, or undefined. */
 export function readCreatedAtCursor(cursor: string): CursorKey | undefined {
   const key = readCursor(cursor, createdAtKey);
@@ -103,7 +118,7 @@ export function keysetAfter(after: CursorKey | undefined, columns: KeysetColumns
 }
 
 /** Tables with (id uuid, created_at timestamptz) that lists page through. */
-export type PagedTable = 'agents' | 'dongles' | 'dongle_groups';
+export type PagedTable = 'agents' | 'dongles' | 'dongle_groups' | 'jobs' | 'firmware_images';
 
 type RawClient = { $queryRaw<T = unknown>(query: Prisma.Sql): Prisma.PrismaPromise<T> };
 

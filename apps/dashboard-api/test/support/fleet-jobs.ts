@@ -74,11 +74,11 @@ export async function waitForJob(operator: Operator, jobId: string, done: (job: 
 
 export async function allExecutions(operator: Operator, jobId: string) {
   const items: Array<{ dongleId: string; seq: number; status: string; reason: string | null; commandId: string | null; dispatchedAt: string | null; finishedAt: string | null }> = [];
-  let after = -1;
+  let cursor: string | undefined;
   for (;;) {
-    const page = await operator.agent.get(`/api/jobs/${jobId}/executions`).query({ after, limit: 500 }).expect(200);
+    const page = await operator.agent.get(`/api/jobs/${jobId}/executions`).query({ limit: 200, ...(cursor ? { cursor } : {}) }).expect(200);
     items.push(...page.body.items);
-    if (page.body.nextAfter === null) return items;
-    after = page.body.nextAfter;
+    if (page.body.nextCursor === null) return items;
+    cursor = page.body.nextCursor;
   }
 }

@@ -2,13 +2,13 @@
 // CAN-config PUT queues APPLY_CAN_CONFIG through it). Call it inside the caller's transaction:
 // the row, its audit entry and the wake-up NOTIFY commit together (PostgreSQL delivers a NOTIFY
 // only at commit, so a poller never wakes for a command it cannot see yet).
-import { Prisma, type Command } from '../../generated/prisma/client.ts';
+import type { Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
-import type { Tx } from '../../platform/database.ts';
+import { sql, type Db, type Tx } from '../../platform/database.ts';
 import { notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent, recordEvents } from '../events/event-writer.ts';
+import { recordAudit, recordAudits, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
+import { eventCtes, recordEvent } from '../events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
 import { statusIs, statusTo } from './command-lifecycle.ts';
@@ -149,12 +149,71 @@ export async function endWaitingPolls(tx: Tx, agentIds: string[]): Promise<void>
 }
 
 export type OwnershipEnd = 'dongle_released' | 'dongle_force_released' | 'claim_lapsed';
+/** Why QUEUED commands are cancelled in bulk: an ownership ended, or the job they execute for stopped. */
+export type CancelReason = OwnershipEnd | 'job_aborted' | 'job_cancelled';
 
-const OWNERSHIP_END_TEXT: Record<OwnershipEnd, string> = {
+/** The command's `error` text per reason (a job's texts are also its executions' reason). */
+export const CANCEL_TEXT: Record<CancelReason, string> = {
   dongle_released: 'cancelled: the dongle was released',
   dongle_force_released: 'cancelled: an administrator force-released the dongle',
   claim_lapsed: 'cancelled: the claim on the dongle lapsed',
+  job_aborted: 'job aborted',
+  job_cancelled: 'job cancelled',
 };
+
+export interface CancelledCommand {
+  id: string;
+  dongle_id: string;
+  type: string;
+  organization_id: string;
+}
+
+// The lifecycle's cancel over a set of commands, with their command.cancelled events in the same
+// statement (a job may hold thousands of QUEUED commands: one statement, not one per command).
+const cancelQueuedSql = (which: string) => `
+WITH cancelled AS (
+  UPDATE commands SET status = ${statusTo('cancel')}, error = $2, completed_at = now(), updated_at = now()
+   WHERE ${which} AND ${statusIs('cancel')}
+  RETURNING id, dongle_id, type, organization_id, created_at
+), cancelled_events AS (
+  SELECT organization_id, id::text AS subject_id, jsonb_build_object('dongleId', dongle_id::text, 'type', type::text, 'reason', $3::text) AS data
+    FROM cancelled ORDER BY created_at, id
+), ${eventCtes('cancelled_events', 'command.cancelled').trimStart()}
+SELECT id::text AS id, dongle_id::text AS dongle_id, type::text AS type, organization_id::text AS organization_id
+  FROM cancelled WHERE (SELECT count(*) FROM ev_notified) >= 0 ORDER BY created_at, id`;
+
+const CANCEL_BY_DONGLES_SQL = cancelQueuedSql('dongle_id = ANY($1::uuid[])');
+const CANCEL_BY_JOB_SQL = cancelQueuedSql('job_id = $1::uuid');
+
+/**
+ * Cancels the QUEUED commands of some dongles or of one job (the lifecycle's `cancel`), each with
+ * its command.cancelled event and command.cancel audit row (details: dongle, type, reason, and the
+ * job), in the caller's transaction. Returns the cancelled commands.
+ */
+export async function cancelQueued(
+  db: Db,
+  which: { dongleIds: string[] } | { jobId: string },
+  audit: { actor: Actor; reason: CancelReason; context?: RequestContext; organizationId?: string },
+): Promise<CancelledCommand[]> {
+  if ('dongleIds' in which && which.dongleIds.length === 0) return [];
+  const [statement, target] = 'jobId' in which ? [CANCEL_BY_JOB_SQL, which.jobId] : [CANCEL_BY_DONGLES_SQL, which.dongleIds];
+  const cancelled = await sql<CancelledCommand>(db, statement, [target, CANCEL_TEXT[audit.reason], audit.reason]);
+  const jobId = 'jobId' in which ? { jobId: which.jobId } : {};
+  await recordAudits(
+    db,
+    cancelled.map((row) => ({
+      actor: audit.actor,
+      action: 'command.cancel' as const,
+      targetType: 'command',
+      targetId: row.id,
+      details: { dongleId: row.dongle_id, type: row.type, reason: audit.reason, ...jobId },
+      context: audit.context,
+      ...(audit.organizationId ? { organizationId: audit.organizationId } : {}),
+    })),
+  );
+  for (const row of cancelled) fleetCounters.commandsFinished.inc({ type: row.type, status: 'CANCELLED' });
+  return cancelled;
+}
 
 /**
  * Cancels every QUEUED command of `dongleIds`, one audit row each (action command.cancel, with
@@ -167,22 +226,5 @@ export async function cancelQueuedCommands(
   dongleIds: string[],
   audit: { actor: Actor; reason: OwnershipEnd; context?: RequestContext },
 ): Promise<number> {
-  if (dongleIds.length === 0) return 0;
-  const cancelled = await tx.$queryRaw<{ id: string; dongle_id: string; type: string; organization_id: string }[]>`
-    UPDATE commands SET status = ${Prisma.raw(statusTo('cancel'))}, error = ${OWNERSHIP_END_TEXT[audit.reason]}, completed_at = now(), updated_at = now()
-     WHERE dongle_id = ANY(${dongleIds}::uuid[]) AND ${Prisma.raw(statusIs('cancel'))}
-    RETURNING id::text AS id, dongle_id::text AS dongle_id, type::text AS type, organization_id::text AS organization_id`;
-  for (const row of cancelled) {
-    await recordAudit(tx, {
-      actor: audit.actor,
-      action: 'command.cancel',
-      targetType: 'command',
-      targetId: row.id,
-      details: { dongleId: row.dongle_id, type: row.type, reason: audit.reason },
-      context: audit.context,
-    });
-    fleetCounters.commandsFinished.inc({ type: row.type, status: 'CANCELLED' });
-  }
-  await recordEvents(tx, cancelled.map((row) => ({ organizationId: row.organization_id, type: 'command.cancelled' as const, subjectId: row.id, data: { dongleId: row.dongle_id, type: row.type, reason: audit.reason } })));
-  return cancelled.length;
+  return (await cancelQueued(tx, { dongleIds }, audit)).length;
 }

@@ -1,6 +1,6 @@
 // Request and response shapes of /api/orgs/:orgId/events and …/events/stream.
 import { z } from 'zod';
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, readCursor } from '../../platform/pagination.ts';
+import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, cursorField } from '../../platform/pagination.ts';
 import { EVENT_TYPE_NAMES, SUBJECT_TYPES } from './event-types.ts';
 
 const eventId = z.string().regex(/^\d{1,19}$/, 'must be an event id');
@@ -13,17 +13,7 @@ export const orgParams = z.strictObject({ orgId: z.uuid({ message: 'orgId must b
 export const eventListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   /** nextCursor of the previous page (events older than it). */
-  cursor: z
-    .string()
-    .transform((value, ctx) => {
-      const key = readCursor(value, eventCursorKey);
-      if (!key) {
-        ctx.addIssue({ code: 'custom', message: 'is not a cursor returned by this list' });
-        return z.NEVER;
-      }
-      return key[0];
-    })
-    .optional(),
+  cursor: cursorField(eventCursorKey).transform((key) => key[0]).optional(),
   /** One type or a comma-separated list. */
   type: z
     .string()

@@ -5,6 +5,7 @@ import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
+import { listQuery, pageOf } from '../../platform/pagination.ts';
 import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentAgent } from '../auth/principal.ts';
 import { currentScope } from '../organizations/org-scope.ts';
@@ -58,8 +59,8 @@ export function mountFirmwareRoutes(api: ApiRouter, deps: { firmware: FirmwareSe
     },
   );
 
-  api.get('/images', { summary: 'My firmware images, newest first (metadata)', tags, auth: 'session', permission: 'fleet.read', responses: { 200: { description: 'Images', schema: z.object({ items: z.array(firmwareImageView) }) } } }, async (_req, res) => {
-    res.json({ items: await firmware.list(currentScope(res)) });
+  api.get('/images', { summary: "The organization's firmware images, newest first (metadata)", tags, auth: 'session', permission: 'fleet.read', query: listQuery, responses: { 200: { description: 'A page of images', schema: pageOf(firmwareImageView) } } }, async (_req, res) => {
+    res.json(await firmware.list(currentScope(res), res.locals.query));
   });
 
   api.get(

@@ -2,9 +2,10 @@
 // with its SHA-256 and size; a signed one is verified at upload against a key its organization
 // registered, so an image marked signed always verified. Another organization's image or key is a 404.
 import { createHash } from 'node:crypto';
-import type { FirmwareImage, SigningKey } from '../../generated/prisma/client.ts';
+import { Prisma, type FirmwareImage, type SigningKey } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
+import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
@@ -65,9 +66,11 @@ export function createFirmwareService(deps: { db: Database }) {
     });
   }
 
-  async function list(scope: OrgScope): Promise<FirmwareImageView[]> {
-    const images = await prisma.firmwareImage.findMany({ where: { organizationId: scope.orgId }, select: withoutData, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 });
-    return images.map(presentImage);
+  /** One page of the organization's images, newest first (metadata). */
+  async function list(scope: OrgScope, query: ListQuery): Promise<Page<FirmwareImageView>> {
+    const { ids, nextCursor } = await pageIds(prisma, 'firmware_images', Prisma.sql`organization_id = ${scope.orgId}::uuid`, query);
+    const images = await prisma.firmwareImage.findMany({ where: { id: { in: ids } }, select: withoutData });
+    return { items: inIdOrder(ids, images).map(presentImage), nextCursor };
   }
 
   async function get(scope: OrgScope, id: string): Promise<FirmwareImageView> {

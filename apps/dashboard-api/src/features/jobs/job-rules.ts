@@ -1,8 +1,10 @@
-// The pure parts of the rollout (doc/jobs.md): stage boundaries, stage success, abort rules and
-// the hand-out token bucket. The scheduler feeds them counts from the database.
-import type { AbortRule, Rollout } from './jobs.schemas.ts';
+// The pure parts of a job (doc/jobs.md): stage boundaries, stage success, abort rules, the
+// hand-out token bucket, and what an execution becomes when its command finishes. The scheduler
+// feeds them counts and statuses from the database.
+import type { CommandStatus } from '../../generated/prisma/enums.ts';
+import type { AbortRule, ExecutionStatus, Rollout } from './jobs.schemas.ts';
 
-export type ExecutionCounts = Record<'PENDING' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'SKIPPED' | 'CANCELLED', number>;
+export type ExecutionCounts = Record<ExecutionStatus, number>;
 
 export const emptyCounts = (): ExecutionCounts => ({ PENDING: 0, IN_PROGRESS: 0, SUCCEEDED: 0, FAILED: 0, TIMED_OUT: 0, SKIPPED: 0, CANCELLED: 0 });
 
@@ -46,3 +48,19 @@ export const creditCap = (maxPerMinute: number) => Math.max(1, (maxPerMinute * 5
 export function refill(credit: number, maxPerMinute: number, elapsedSeconds: number): number {
   return Math.min(creditCap(maxPerMinute), credit + (maxPerMinute * Math.max(0, elapsedSeconds)) / 60);
 }
+
+/**
+ * What an IN_PROGRESS execution becomes when its command reaches a status — the command
+ * lifecycle (commands/command-lifecycle.ts) seen from the job, read by the scheduler's reconcile
+ * and by a job stopping. `reason`: the execution's reason; `commandError`: the command's own
+ * error text comes first when it has one. QUEUED and DELIVERED commands are still in flight
+ * (their clocks decide: job-reconcile.ts); SUCCEEDED for firmware needs the version report too.
+ */
+export const EXECUTION_OF_COMMAND = {
+  SUCCEEDED: { execution: 'SUCCEEDED', reason: null, commandError: false },
+  FAILED: { execution: 'FAILED', reason: 'the agent reported a failure', commandError: true },
+  TIMED_OUT: { execution: 'TIMED_OUT', reason: 'no result within the command timeout', commandError: false },
+  CANCELLED: { execution: 'CANCELLED', reason: 'command cancelled', commandError: true },
+  // Never delivered: it waits to be handed out again (until the deadline), not a second delivery.
+  EXPIRED: { execution: 'PENDING', reason: null, commandError: false },
+} as const satisfies Partial<Record<CommandStatus, { execution: ExecutionStatus; reason: string | null; commandError: boolean }>>;

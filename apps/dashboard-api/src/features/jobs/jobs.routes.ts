@@ -1,5 +1,4 @@
 // Job routes under /api/jobs (doc/jobs.md).
-import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/database.ts';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
@@ -8,7 +7,8 @@ import type { Logger } from '../../platform/logger.ts';
 import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
 import { createJobScheduler } from './job-scheduler.ts';
-import { createJobBody, executionPage, executionsQuery, jobIdParams, jobView } from './jobs.schemas.ts';
+import { listQuery } from '../../platform/pagination.ts';
+import { createJobBody, executionPage, executionsQuery, jobIdParams, jobPage, jobView } from './jobs.schemas.ts';
 import { createJobsService, type JobsService } from './jobs.service.ts';
 
 const tags = ['jobs'];
@@ -38,8 +38,8 @@ export function mountJobRoutes(api: ApiRouter, deps: { jobs: JobsService }) {
     },
   );
 
-  api.get('/', { summary: 'My jobs, newest first (at most 100)', tags, auth: 'session', permission: 'fleet.read', responses: { 200: { description: 'Jobs', schema: z.object({ items: z.array(jobView) }) } } }, async (_req, res) => {
-    res.json({ items: await jobs.list(currentScope(res)) });
+  api.get('/', { summary: "The organization's jobs, newest first", tags, auth: 'session', permission: 'fleet.read', query: listQuery, responses: { 200: { description: 'A page of jobs', schema: jobPage } } }, async (_req, res) => {
+    res.json(await jobs.list(currentScope(res), res.locals.query));
   });
 
   api.get('/:id', { summary: 'One job with its progress per execution state', tags, auth: 'session', permission: 'fleet.read', params: jobIdParams, responses: { 200: { description: 'The job', schema: jobView }, 404: { description: 'No such job in the organization' } } }, async (_req, res) => {

@@ -3,10 +3,12 @@
 import { z } from 'zod';
 import { canConfigInputSchema } from '../can-config/can-config.schema.ts';
 import { createCommandBody } from '../commands/command-payloads.ts';
+import { cursorField, listQuery, pageOf } from '../../platform/pagination.ts';
 import { selectorField } from '../tags/tag-selector.ts';
 
 export const JOB_STATUSES = ['SCHEDULED', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'ABORTED', 'CANCELLED'] as const;
 export const EXECUTION_STATUSES = ['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const MAX_EXPLICIT_TARGETS = 10_000;
 
 const operation = z.discriminatedUnion('type', [
@@ -72,12 +74,15 @@ export const createJobBody = z
 export type CreateJobBody = z.output<typeof createJobBody>;
 
 export const jobIdParams = z.strictObject({ id: z.uuid({ message: 'id must be a uuid.' }) });
-export const executionsQuery = z.strictObject({
+/** The executions list's sort key inside the one cursor format (platform/pagination.ts): [last seq]. */
+const executionCursorKey = z.tuple([z.string().regex(/^\d{1,9}$/)]);
+
+/** In hand-out order (seq ascending): `cursor` is the previous page's nextCursor. */
+export const executionsQuery = listQuery.extend({
   status: z.enum(EXECUTION_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  /** The seq after which to continue (from the previous page's nextAfter). */
-  after: z.coerce.number().int().min(-1).default(-1),
+  cursor: cursorField(executionCursorKey).transform((key) => Number(key[0])).optional(),
 });
+export type ExecutionsQuery = z.output<typeof executionsQuery>;
 
 const progress = z.object(Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, z.int()])) as Record<(typeof EXECUTION_STATUSES)[number], z.ZodInt>);
 
@@ -114,4 +119,6 @@ export const executionView = z.object({
   dispatchedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
 });
-export const executionPage = z.object({ items: z.array(executionView), nextAfter: z.int().nullable() });
+export type ExecutionView = z.infer<typeof executionView>;
+export const executionPage = pageOf(executionView);
+export const jobPage = pageOf(jobView);

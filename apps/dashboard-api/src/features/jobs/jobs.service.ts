@@ -2,15 +2,18 @@
 // read with progress, list executions, pause, resume, cancel. Only the organization's jobs;
 // another organization's job is a 404. Every action is audited in its transaction; the scheduler
 // (job-scheduler.ts) does the rest.
-import type { Job } from '../../generated/prisma/client.ts';
+import { Prisma, type Job } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
+import { encodeCursor, inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { toStored } from '../can-config/can-config.service.ts';
 import { jobEvent } from './job-events.ts';
-import { countExecutions, stopJob, type JobSpec } from './job-scheduler.ts';
-import type { CreateJobBody, JobView } from './jobs.schemas.ts';
+import { countExecutions, type JobSpec } from './job-row.ts';
+import { stopJob } from './job-stop.ts';
+import { emptyCounts } from './job-rules.ts';
+import type { CreateJobBody, ExecutionStatus, ExecutionsQuery, ExecutionView, JobView } from './jobs.schemas.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -117,22 +120,31 @@ export function createJobsService(deps: { db: Database }) {
     return present(job, await progressOf(id));
   }
 
-  async function list(scope: OrgScope): Promise<JobView[]> {
-    const jobs = await prisma.job.findMany({ where: { organizationId: scope.orgId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
-    return Promise.all(jobs.map(async (job) => present(job, await progressOf(job.id))));
+  /** One page of the organization's jobs, newest first, with their progress. */
+  async function list(scope: OrgScope, query: ListQuery): Promise<Page<JobView>> {
+    const { ids, nextCursor } = await pageIds(prisma, 'jobs', Prisma.sql`organization_id = ${scope.orgId}::uuid`, query);
+    const [jobs, counts] = await Promise.all([
+      prisma.job.findMany({ where: { id: { in: ids } } }),
+      prisma.$queryRaw<{ job_id: string; status: ExecutionStatus; n: number }[]>`
+        SELECT job_id::text AS job_id, status::text AS status, n FROM job_execution_counts WHERE job_id = ANY(${ids}::uuid[])`,
+    ]);
+    const progress = new Map(ids.map((id) => [id, emptyCounts()]));
+    for (const row of counts) progress.get(row.job_id)![row.status] = row.n;
+    return { items: inIdOrder(ids, jobs).map((job) => present(job, progress.get(job.id)!)), nextCursor };
   }
 
-  async function executions(scope: OrgScope, id: string, query: { status?: string; limit: number; after: number }) {
+  /** A job's executions in hand-out order (seq ascending), one page after `query.cursor`. */
+  async function executions(scope: OrgScope, id: string, query: ExecutionsQuery): Promise<Page<ExecutionView>> {
     await own(scope, id);
     const rows = await prisma.jobExecution.findMany({
-      where: { jobId: id, seq: { gt: query.after }, ...(query.status ? { status: query.status as never } : {}) },
+      where: { jobId: id, ...(query.cursor === undefined ? {} : { seq: { gt: query.cursor } }), ...(query.status ? { status: query.status } : {}) },
       orderBy: { seq: 'asc' },
       take: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
     return {
       items: page.map((e) => ({ dongleId: e.dongleId, seq: e.seq, status: e.status, reason: e.reason, commandId: e.commandId, dispatchedAt: e.dispatchedAt?.toISOString() ?? null, finishedAt: e.finishedAt?.toISOString() ?? null })),
-      nextAfter: rows.length > query.limit ? page.at(-1)!.seq : null,
+      nextCursor: rows.length > query.limit ? encodeCursor([String(page.at(-1)!.seq)]) : null,
     };
   }
 
@@ -146,7 +158,7 @@ export function createJobsService(deps: { db: Database }) {
       const refuse = () => conflict('invalid_job_state', `A ${job.status} job cannot be ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}.`);
       if (action === 'cancel') {
         if (!['SCHEDULED', 'IN_PROGRESS', 'PAUSED'].includes(job.status)) throw refuse();
-        await stopJob(tx, { id, organization_id: job.organization_id }, 'CANCELLED', 'cancelled by a member', actor);
+        await stopJob(tx, { id, organization_id: job.organization_id }, 'CANCELLED', 'cancelled by a member', actor, context);
         return;
       }
       if (action === 'pause' && !['SCHEDULED', 'IN_PROGRESS'].includes(job.status)) throw refuse();

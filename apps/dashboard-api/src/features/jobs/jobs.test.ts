@@ -139,7 +139,15 @@ describe('jobs', () => {
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
     expect(cancelled.body.progress).toMatchObject({ CANCELLED: 400, IN_PROGRESS: 0 });
     expect(await app.db.prisma.command.count({ where: { jobId: created.body.id, status: 'CANCELLED' } })).toBe(400);
-    expect(await app.db.prisma.auditLog.count({ where: { action: 'command.cancel', organizationId: org.id } })).toBe(400);
+    // The same trail as any other cancel (the command lifecycle's one bulk cancel): an audit row
+    // and a command.cancelled event per command, naming the job.
+    const audit = await app.db.prisma.auditLog.findMany({ where: { action: 'command.cancel', organizationId: org.id } });
+    expect(audit).toHaveLength(400);
+    expect(audit[0]!.details).toMatchObject({ type: 'REBOOT', reason: 'job_cancelled', jobId: created.body.id });
+    const events = await app.db.prisma.event.findMany({ where: { organizationId: org.id, type: 'command.cancelled' } });
+    expect(events).toHaveLength(400);
+    expect(events[0]!.data).toMatchObject({ type: 'REBOOT', reason: 'job_cancelled' });
+    expect(new Set(events.map((e) => e.subjectId))).toEqual(new Set(audit.map((a) => a.targetId)));
     const { counters, recount } = await countersAndRecount(created.body.id);
     expect(counters).toEqual({ CANCELLED: 400 });
     expect(recount).toEqual(counters);

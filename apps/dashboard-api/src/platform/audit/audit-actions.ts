@@ -36,7 +36,7 @@ export interface AuditDetailsByAction {
   'auth.login': { rehashed: true };
   'command.expire': { dongleId: string };
   'command.timeout': { dongleId: string };
-  'command.cancel': { dongleId: string; type: string; reason?: string };
+  'command.cancel': { dongleId: string; type: string; reason?: string; jobId?: string };
   'command.create': { dongleId: string; type: string; ttlSeconds: number; jobId?: string };
 }
 
