@@ -588,7 +588,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My firmware images, newest first (metadata) */
+        /** The organization's firmware images, newest first (metadata) */
         get: operations["getFirmwareImages"];
         put?: never;
         /**
@@ -661,7 +661,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My jobs, newest first (at most 100) */
+        /** The organization's jobs, newest first */
         get: operations["getJobs"];
         put?: never;
         /**
@@ -1083,7 +1083,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My firmware images, newest first (metadata) */
+        /** The organization's firmware images, newest first (metadata) */
         get: operations["getOrgsByOrgIdFirmwareImages"];
         put?: never;
         /**
@@ -1156,7 +1156,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My jobs, newest first (at most 100) */
+        /** The organization's jobs, newest first */
         get: operations["getOrgsByOrgIdJobs"];
         put?: never;
         /**
@@ -4131,14 +4131,17 @@ export interface operations {
     };
     getFirmwareImages: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Images */
+            /** @description A page of images */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4158,11 +4161,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
@@ -4435,14 +4440,17 @@ export interface operations {
     };
     getJobs: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Jobs */
+            /** @description A page of jobs */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4485,11 +4493,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
@@ -4783,9 +4793,9 @@ export interface operations {
     getJobsByIdExecutions: {
         parameters: {
             query?: {
-                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
                 limit?: number;
-                after?: number;
+                cursor?: string;
+                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
             };
             header?: never;
             path: {
@@ -4813,7 +4823,7 @@ export interface operations {
                             dispatchedAt: string | null;
                             finishedAt: string | null;
                         }[];
-                        nextAfter: number | null;
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -6655,7 +6665,10 @@ export interface operations {
     };
     getOrgsByOrgIdFirmwareImages: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description The organization */
@@ -6665,7 +6678,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Images */
+            /** @description A page of images */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6685,12 +6698,14 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
@@ -6979,7 +6994,10 @@ export interface operations {
     };
     getOrgsByOrgIdJobs: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description The organization */
@@ -6989,7 +7007,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Jobs */
+            /** @description A page of jobs */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7032,12 +7050,14 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["UnexpectedError"];
@@ -7336,9 +7356,9 @@ export interface operations {
     getOrgsByOrgIdJobsByIdExecutions: {
         parameters: {
             query?: {
-                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
                 limit?: number;
-                after?: number;
+                cursor?: string;
+                status?: "PENDING" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "SKIPPED" | "CANCELLED";
             };
             header?: never;
             path: {
@@ -7368,7 +7388,7 @@ export interface operations {
                             dispatchedAt: string | null;
                             finishedAt: string | null;
                         }[];
-                        nextAfter: number | null;
+                        nextCursor: string | null;
                     };
                 };
             };

@@ -1,5 +1,7 @@
 // Shutdown coordination. Long-running work (long-polls, background workers) watches `signal`
 // and finishes promptly when the service stops.
+import type { Logger } from './logger.ts';
+
 export interface BackgroundWorker {
   name: string;
   start(): void;
@@ -34,14 +36,14 @@ export class Lifecycle {
 
 /**
  * A worker that runs `work` every `intervalMs` (never two runs at once; the next run is scheduled
- * after the previous one ends). A failed run is logged and retried at the next interval; stop()
- * waits for a run in progress.
+ * after the previous one ends). A failed run is logged (a warning naming the worker) and retried
+ * at the next interval; stop() waits for a run in progress.
  */
 export function periodicWorker(options: {
   name: string;
   intervalMs: number;
   work: () => Promise<void>;
-  onError: (error: unknown) => void;
+  logger: Pick<Logger, 'warn'>;
 }): BackgroundWorker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -53,7 +55,7 @@ export function periodicWorker(options: {
   const tick = () => {
     running = options
       .work()
-      .catch(options.onError)
+      .catch((error: unknown) => options.logger.warn({ worker: options.name, err: (error as Error).message }, `${options.name} failed; retrying next interval`))
       .finally(() => {
         running = undefined;
         if (!stopped) schedule();

@@ -138,6 +138,6 @@ export function rateLimitPruner(db: Pool, logger: Logger, intervalMs = 10 * 60_0
     work: async () => {
       await pruneRateLimitCounters(db);
     },
-    onError: (error) => logger.warn({ err: (error as Error).message }, 'rate limit pruning failed'),
+    logger,
   });
 }

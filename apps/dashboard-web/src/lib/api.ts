@@ -193,15 +193,15 @@ export const api = {
   cancelCommand: (orgId: string, commandId: string) => run(client.POST('/api/orgs/{orgId}/commands/{id}/cancel', at(orgId, commandId))),
 
   // Jobs and firmware
-  jobs: (orgId: string) => run(client.GET('/api/orgs/{orgId}/jobs', at(orgId))),
+  jobs: (orgId: string, cursor?: string) => run(client.GET('/api/orgs/{orgId}/jobs', { params: { path: { orgId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
   job: (orgId: string, jobId: string) => run(client.GET('/api/orgs/{orgId}/jobs/{id}', at(orgId, jobId))),
   createJob: (orgId: string, input: NewJob) => run(client.POST('/api/orgs/{orgId}/jobs', { ...at(orgId), body: input })),
-  jobExecutions: (orgId: string, jobId: string, after?: number) =>
-    run(client.GET('/api/orgs/{orgId}/jobs/{id}/executions', { params: { path: { orgId, id: jobId }, query: { limit: 200, ...(after === undefined ? {} : { after }) } } })),
+  jobExecutions: (orgId: string, jobId: string, cursor?: string) =>
+    run(client.GET('/api/orgs/{orgId}/jobs/{id}/executions', { params: { path: { orgId, id: jobId }, query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
   pauseJob: (orgId: string, jobId: string) => run(client.POST('/api/orgs/{orgId}/jobs/{id}/pause', at(orgId, jobId))),
   resumeJob: (orgId: string, jobId: string) => run(client.POST('/api/orgs/{orgId}/jobs/{id}/resume', at(orgId, jobId))),
   cancelJob: (orgId: string, jobId: string) => run(client.POST('/api/orgs/{orgId}/jobs/{id}/cancel', at(orgId, jobId))),
-  firmwareImages: (orgId: string) => run(client.GET('/api/orgs/{orgId}/firmware/images', at(orgId))),
+  firmwareImages: (orgId: string) => run(client.GET('/api/orgs/{orgId}/firmware/images', { params: { path: { orgId }, query: { limit: 200 } } })),
   /** The image itself is the body (application/octet-stream), not JSON. */
   uploadFirmware: (orgId: string, meta: FirmwareMeta, file: Blob) =>
     run(

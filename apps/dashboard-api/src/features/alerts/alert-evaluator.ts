@@ -135,6 +135,6 @@ export function createAlertWorker(deps: { db: Database; logger: Logger; interval
       const result = await evaluateAlerts(deps.db, deps.publicUrl);
       if (result.opened || result.resolved) deps.logger.info(result, 'alerts evaluated');
     },
-    onError: (error) => deps.logger.warn({ err: (error as Error).message }, 'alert evaluation failed; retrying next interval'),
+    logger: deps.logger,
   });
 }

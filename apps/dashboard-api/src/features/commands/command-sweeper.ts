@@ -112,6 +112,6 @@ export function createCommandSweeper(options: { db: Database; logger: Logger; in
       const swept = await sweepCommands(options.db);
       if (swept.expired || swept.timedOut) options.logger.info(swept, 'command sweep');
     },
-    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'command sweep failed; retrying next interval'),
+    logger: options.logger,
   });
 }

@@ -71,6 +71,6 @@ export function createClaimLapseWorker(options: { db: Database; logger: Logger; 
       const lapsed = await lapseStaleClaims(options.db, options.timeoutMs);
       if (lapsed > 0) options.logger.info({ lapsed }, 'pending claims lapsed');
     },
-    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'claim lapse failed; retrying next interval'),
+    logger: options.logger,
   });
 }

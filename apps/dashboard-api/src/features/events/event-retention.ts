@@ -51,6 +51,6 @@ export function createEventPruner(deps: { db: Database; logger: Logger; retentio
       const pruned = await pruneEvents(deps.db, deps.retentionMs);
       if (pruned > 0) deps.logger.info({ pruned }, 'events pruned');
     },
-    onError: (error) => deps.logger.warn({ err: (error as Error).message }, 'event pruning failed; retrying next interval'),
+    logger: deps.logger,
   });
 }

@@ -74,6 +74,6 @@ export function createPresenceWorker(deps: { db: Database; logger: Logger; pollI
     work: async () => {
       await applyPresence(deps.db, deps.pollIntervalMs);
     },
-    onError: (error) => deps.logger.warn({ err: (error as Error).message }, 'presence pass failed; retrying next interval'),
+    logger: deps.logger,
   });
 }

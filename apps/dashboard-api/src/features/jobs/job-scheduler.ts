@@ -87,6 +87,6 @@ export function createJobScheduler(options: { db: Database; logger: Logger; tick
       for (const failure of result.failed) options.logger.warn({ jobId: failure.jobId, err: failure.error }, 'job tick failed; retrying next tick');
       if (result.handedOut > 0) options.logger.debug({ jobs: result.jobs, handedOut: result.handedOut }, 'job scheduler tick');
     },
-    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'job scheduler tick failed; retrying next interval'),
+    logger: options.logger,
   });
 }

@@ -222,7 +222,7 @@ export function createIdempotencyPruner(options: { db: Database; logger: Logger;
         if ((rowCount ?? 0) < 1000) return;
       }
     },
-    onError: (error) => options.logger.warn({ err: (error as Error).message }, 'idempotency key pruning failed'),
+    logger: options.logger,
   });
 }
 

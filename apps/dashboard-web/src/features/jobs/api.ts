@@ -6,9 +6,16 @@ import { useOrgId } from '../orgs/org-context.tsx';
 
 // Jobs change through job.* events (the scheduler's hand-outs and results), which invalidate
 // the list and the job (its executions included): no polling while the stream is up.
+/** The jobs, newest first, 100 a page ("Show more"); nextCursor is passed back as it came. */
 export function useJobs() {
   const orgId = useOrgId();
-  return useQuery({ queryKey: queryKeys.jobList(orgId), queryFn: async () => (await api.jobs(orgId)).items, ...live });
+  return useInfiniteQuery({
+    queryKey: queryKeys.jobList(orgId),
+    queryFn: ({ pageParam }) => api.jobs(orgId, pageParam),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...live,
+  });
 }
 
 export function useJob(id: string) {
@@ -16,14 +23,14 @@ export function useJob(id: string) {
   return useQuery({ queryKey: queryKeys.job(orgId, id), queryFn: () => api.job(orgId, id), ...live });
 }
 
-/** The executions in hand-out order, 200 a page ("Show more"). */
+/** The executions in hand-out order, 200 a page ("Show more"; the opaque nextCursor passed back). */
 export function useJobExecutions(id: string) {
   const orgId = useOrgId();
   return useInfiniteQuery({
     queryKey: queryKeys.jobExecutions(orgId, id),
     queryFn: ({ pageParam }) => api.jobExecutions(orgId, id, pageParam),
-    initialPageParam: undefined as number | undefined,
-    getNextPageParam: (last) => last.nextAfter ?? undefined,
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     ...live,
   });
 }

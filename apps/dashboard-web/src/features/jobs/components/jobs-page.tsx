@@ -1,5 +1,6 @@
 // The organization's jobs, newest first, with their progress; updated by job.* events.
 import { Link } from 'react-router';
+import { Button } from '../../../components/ui/button.tsx';
 import { Empty, ErrorMessage, Loading } from '../../../components/ui/feedback.tsx';
 import { dateTime } from '../../../lib/format.ts';
 import { may } from '../../../lib/permissions.ts';
@@ -12,6 +13,7 @@ export function JobsPage() {
   useTitle('Jobs');
   const { role } = useOrg();
   const jobs = useJobs();
+  const rows = jobs.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section>
       <div className="page-head">
@@ -26,7 +28,7 @@ export function JobsPage() {
       <ErrorMessage error={jobs.error} />
       {jobs.isPending ? (
         <Loading />
-      ) : jobs.data?.length === 0 ? (
+      ) : rows.length === 0 ? (
         <Empty>No job yet.</Empty>
       ) : (
         <div className="table-wrap" role="region" aria-label="Jobs" tabIndex={0}>
@@ -41,7 +43,7 @@ export function JobsPage() {
               </tr>
             </thead>
             <tbody>
-              {jobs.data?.map((j) => (
+              {rows.map((j) => (
                 <tr key={j.id} data-status={j.status}>
                   <td>
                     <Link to={`/jobs/${j.id}`}>{j.name ?? `Job ${j.id.slice(0, 8)}`}</Link>
@@ -59,6 +61,11 @@ export function JobsPage() {
             </tbody>
           </table>
         </div>
+      )}
+      {jobs.hasNextPage && (
+        <Button onClick={() => jobs.fetchNextPage()} busy={jobs.isFetchingNextPage}>
+          Show more jobs
+        </Button>
       )}
     </section>
   );
