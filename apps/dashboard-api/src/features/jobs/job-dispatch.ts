@@ -43,8 +43,7 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
     for (const candidate of candidates) {
       const skip = skipReason(job, candidate, image);
       if (skip) {
-        await tx.$executeRaw`UPDATE job_executions SET status = 'SKIPPED', reason = ${skip}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
-        await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason: skip }]);
+        await skipExecution(tx, job, candidate, skip);
         continue;
       }
       let commandId: string;
@@ -58,8 +57,7 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         await tx.$executeRaw`ROLLBACK TO SAVEPOINT job_execution`;
-        await tx.$executeRaw`UPDATE job_executions SET status = 'SKIPPED', reason = ${error.message}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
-        await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason: error.message }]);
+        await skipExecution(tx, job, candidate, error.message);
         continue;
       }
       await tx.$executeRaw`
@@ -75,6 +73,12 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
   return handedOut;
 }
 
+async function skipExecution(tx: Tx, job: JobRow, candidate: Candidate, reason: string): Promise<void> {
+  await tx.$executeRaw`UPDATE job_executions SET status = 'SKIPPED', reason = ${reason}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
+  await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason }]);
+}
+
+/** Why a candidate is not handed its execution (no longer the organization's active dongle; firmware: other hardware, already at the version), or undefined. */
 function skipReason(job: JobRow, dongle: Candidate, image: FirmwareTarget | undefined): string | undefined {
   if (dongle.organization_id !== job.organization_id || dongle.ownership_state !== COMMANDABLE_STATE) return "the dongle is no longer an active dongle of the job's organization";
   if (!image) return undefined;

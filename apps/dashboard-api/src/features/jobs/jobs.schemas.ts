@@ -8,6 +8,7 @@ import { selectorField } from '../tags/tag-selector.ts';
 
 export const JOB_STATUSES = ['SCHEDULED', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'ABORTED', 'CANCELLED'] as const;
 export const EXECUTION_STATUSES = ['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const MAX_EXPLICIT_TARGETS = 10_000;
 

@@ -12,41 +12,11 @@ import { toStored } from '../can-config/can-config.service.ts';
 import { jobEvent } from './job-events.ts';
 import { countExecutions, type JobSpec } from './job-row.ts';
 import { stopJob } from './job-stop.ts';
-import { emptyCounts } from './job-rules.ts';
+import { emptyCounts, jobCanApply } from './job-rules.ts';
+import { present, presentExecution } from './jobs.presenter.ts';
 import type { CreateJobBody, ExecutionStatus, ExecutionsQuery, ExecutionView, JobView } from './jobs.schemas.ts';
 
 const DAY_MS = 86_400_000;
-
-function present(job: Job, progress: JobView['progress']): JobView {
-  return {
-    id: job.id,
-    name: job.name,
-    status: job.status,
-    statusReason: job.statusReason,
-    operation: job.operation,
-    spec: publicSpec(job.spec as JobSpec),
-    firmwareImageId: job.firmwareImageId,
-    selector: job.selector,
-    rollout: job.rollout,
-    abortRules: job.abortRules,
-    executionTimeoutSeconds: job.executionTimeoutSeconds,
-    requireSigned: job.requireSigned,
-    currentStage: job.currentStage,
-    targetCount: job.targetCount,
-    progress,
-    startAt: job.startAt.toISOString(),
-    deadline: job.deadline.toISOString(),
-    startedAt: job.startedAt?.toISOString() ?? null,
-    finishedAt: job.finishedAt?.toISOString() ?? null,
-    createdAt: job.createdAt.toISOString(),
-  };
-}
-
-/** The spec without the resolved selector terms (the selector text is shown instead). */
-function publicSpec(spec: JobSpec) {
-  const { selectorTerms: _terms, ...rest } = spec;
-  return rest;
-}
 
 export function createJobsService(deps: { db: Database }) {
   const { prisma } = deps.db;
@@ -143,7 +113,7 @@ export function createJobsService(deps: { db: Database }) {
     });
     const page = rows.slice(0, query.limit);
     return {
-      items: page.map((e) => ({ dongleId: e.dongleId, seq: e.seq, status: e.status, reason: e.reason, commandId: e.commandId, dispatchedAt: e.dispatchedAt?.toISOString() ?? null, finishedAt: e.finishedAt?.toISOString() ?? null })),
+      items: page.map(presentExecution),
       nextCursor: rows.length > query.limit ? encodeCursor([String(page.at(-1)!.seq)]) : null,
     };
   }
@@ -156,13 +126,11 @@ export function createJobsService(deps: { db: Database }) {
       if (!job) throw notFound('Job');
       const actor = { type: 'user', id: scope.userId } as const;
       const refuse = () => conflict('invalid_job_state', `A ${job.status} job cannot be ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}.`);
+      if (!jobCanApply(action, job.status)) throw refuse();
       if (action === 'cancel') {
-        if (!['SCHEDULED', 'IN_PROGRESS', 'PAUSED'].includes(job.status)) throw refuse();
         await stopJob(tx, { id, organization_id: job.organization_id }, 'CANCELLED', 'cancelled by a member', actor, context);
         return;
       }
-      if (action === 'pause' && !['SCHEDULED', 'IN_PROGRESS'].includes(job.status)) throw refuse();
-      if (action === 'resume' && job.status !== 'PAUSED') throw refuse();
       const to = action === 'pause' ? 'PAUSED' : job.started_at ? 'IN_PROGRESS' : 'SCHEDULED';
       // A resumed job earns hand-out credit from now, not for the time it was paused.
       await tx.$executeRaw`

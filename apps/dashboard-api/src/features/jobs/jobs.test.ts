@@ -153,6 +153,22 @@ describe('jobs', () => {
     expect(recount).toEqual(counters);
   }, 200_000);
 
+  it('pauses, resumes and cancels only from the states the job state table allows (else 409 invalid_job_state)', async () => {
+    const job = await createJob({ operation: { type: 'COMMAND', command: { type: 'PING' } }, targets: { selector: `run=${run}` }, startAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const act = (action: string) => operator.agent.post(`/api/jobs/${job.id}/${action}`).set(csrf(operator));
+    const refused = async (action: string) => {
+      const res = await act(action);
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error.code).toBe('invalid_job_state');
+    };
+    await refused('resume');
+    expect((await act('pause')).body.status).toBe('PAUSED');
+    await refused('pause');
+    expect((await act('resume')).body.status).toBe('SCHEDULED'); // never started
+    expect((await act('cancel')).body.status).toBe('CANCELLED');
+    for (const action of ['pause', 'resume', 'cancel']) await refused(action);
+  });
+
   it('refuses invalid rollouts, a malformed selector and requireSigned on a non-firmware job with 422 naming the field', async () => {
     const bad = async (body: object, path: string) => {
       const res = await operator.agent.post('/api/jobs').set(csrf(operator)).send(body);
