@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectDatabase, inPgTransaction, type Database } from '../database.ts';
 import { createLogger } from '../logger.ts';
-import { changes, recordAudit, scrubSecrets } from './audit-writer.ts';
+import { changes, recordAudit, recordAudits, scrubSecrets } from './audit-writer.ts';
 
 describe('scrubSecrets', () => {
   it('drops secret-looking keys at any depth', () => {
@@ -116,5 +116,17 @@ describe('recordAudit', () => {
       expect(row.userAgent).toHaveLength(512);
       expect(JSON.stringify(row)).not.toContain('must-not-be-stored');
     }
+  });
+
+  it('writes many rows in batches (recordAudits), each the row recordAudit would write', async () => {
+    const organizationId = randomUUID();
+    const targets = Array.from({ length: 1_002 }, () => randomUUID());
+    await inPgTransaction(db.pool, (client) =>
+      recordAudits(client, targets.map((targetId) => ({ actor: { type: 'system' as const }, action: 'command.cancel' as const, targetType: 'command', targetId, organizationId, details: { dongleId: targetId, type: 'PING', reason: 'job_cancelled', token: 'must-not-be-stored' } as never }))),
+    );
+    const rows = await db.prisma.auditLog.findMany({ where: { organizationId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    expect(rows.map((row) => row.targetId)).toEqual(targets);
+    expect(rows[1_001]).toMatchObject({ actorType: 'system', action: 'command.cancel', result: 'success', details: { dongleId: targets[1_001], type: 'PING', reason: 'job_cancelled' } });
+    expect(JSON.stringify(rows)).not.toContain('must-not-be-stored');
   });
 });
