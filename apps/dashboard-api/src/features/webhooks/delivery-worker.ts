@@ -17,7 +17,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
 import { enqueueEmail } from '../email/outbox.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import { postJson, type PostResult } from './outbound-http.ts';
 import { liveSecrets } from './webhook-secrets.ts';
 import { signedHeaders } from './webhook-signing.ts';
