@@ -121,6 +121,9 @@ export function createApp(deps: AppDeps): App {
   lifecycle.addWorker(rateLimitPruner(db, logger));
 
   // Services and background workers, feature by feature; the routes are wired per audience below.
+  // What a lower feature needs from a higher one is handed in here (the organization guards,
+  // cancelCommands, touchAgent, the hub's onEvent…), so imports between features point one way
+  // (doc/architecture.md; test/contract/dependencies.test.ts).
   const auth = createAuthService({ db, hasher, config, logger, personalOrganizationId });
   lifecycle.addWorker(auth.worker());
   if (config.email.senderEnabled) lifecycle.addWorker(createEmailSender(db, emailTransportFor(config, logger), logger, config.email));
