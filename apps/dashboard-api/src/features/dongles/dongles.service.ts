@@ -1,10 +1,10 @@
 // Operator and admin side of dongles: list, get, rename, claim, release, force-release.
 // Every state change locks the dongle row and checks the transition (dongle-state.ts).
 import { Prisma } from '../../generated/prisma/client.ts';
-import type { Database, Tx } from '../../platform/database.ts';
+import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
