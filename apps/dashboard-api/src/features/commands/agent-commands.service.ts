@@ -17,7 +17,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { announceEvents, eventCtes, recordEvent } from '../events/event-writer.ts';
+import { announceEvents, eventCtes, recordEvent } from '../../platform/events/event-writer.ts';
 import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
 import { activeUserSql } from '../auth/user-status.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';

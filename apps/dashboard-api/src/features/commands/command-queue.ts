@@ -8,9 +8,10 @@ import { sql, type Db, type Tx } from '../../platform/database.ts';
 import { notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, recordAudits, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { eventCtes, recordEvent } from '../events/event-writer.ts';
+import { eventCtes, recordEvent } from '../../platform/events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
+import type { OwnershipEnd } from '../dongles/ownership-end.ts';
 import { statusIs, statusTo } from './command-lifecycle.ts';
 
 export type { Command };
@@ -148,7 +149,6 @@ export async function endWaitingPolls(tx: Tx, agentIds: string[]): Promise<void>
   await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, 'revoked:' || id) FROM unnest(${agentIds}::text[]) AS id`;
 }
 
-export type OwnershipEnd = 'dongle_released' | 'dongle_force_released' | 'claim_lapsed';
 /** Why QUEUED commands are cancelled in bulk: an ownership ended, or the job they execute for stopped. */
 export type CancelReason = OwnershipEnd | 'job_aborted' | 'job_cancelled';
 

@@ -15,7 +15,7 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
-import { recordEvents } from '../events/event-writer.ts';
+import { recordEvents } from '../../platform/events/event-writer.ts';
 import { statusIs, statusTo } from './command-lifecycle.ts';
 
 const BATCH = 500;

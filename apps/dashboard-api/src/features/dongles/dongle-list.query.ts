@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { decodeCursor, keysetSql, toPage, type Page } from '../../platform/pagination.ts';
 import { presentDongle, type DongleRow } from './dongles.presenter.ts';
-import { selectorSql, type SelectorTerm } from '../tags/tag-selector.ts';
+import { selectorSql, type SelectorTerm } from './tag-selector.ts';
 import type { DongleListQuery, DongleView } from './dongles.schemas.ts';
 
 const listSql = (selector: string) => `

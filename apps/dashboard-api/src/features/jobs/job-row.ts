@@ -1,7 +1,7 @@
 // A job as the scheduler reads it (its row, locked for one tick) and its execution counters.
 import type { Tx } from '../../platform/database.ts';
 import type { StoredCanConfig } from '../can-config/can-config.presenter.ts';
-import type { SelectorTerm } from '../tags/tag-selector.ts';
+import type { SelectorTerm } from '../dongles/tag-selector.ts';
 import { emptyCounts, type ExecutionCounts } from './job-rules.ts';
 import type { AbortRule, Rollout } from './jobs.schemas.ts';
 

@@ -2,7 +2,7 @@
 // order) and kept; firmware targets whose reported hardware does not match are SKIPPED at once.
 import type { Tx } from '../../platform/database.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
-import { selectorSql } from '../tags/tag-selector.ts';
+import { selectorSql } from '../dongles/tag-selector.ts';
 import { bulkExecutionEvent, jobEvent } from './job-events.ts';
 import { SYSTEM, type JobRow } from './job-row.ts';
 import { creditCap } from './job-rules.ts';
