@@ -14,9 +14,7 @@ import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts
 import { statusIs, statusTo } from './command-lifecycle.ts';
 import type { CommandRow } from './commands.sql.ts';
 
-export type { CommandRow };
-
-export type { Command };
+export type { Command, CommandRow };
 
 /** LISTEN/NOTIFY channel; the payload names the agent to wake (see command-notifier.ts). */
 export const COMMANDS_CHANNEL = 'fleet_commands';
