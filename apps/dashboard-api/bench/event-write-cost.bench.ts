@@ -47,7 +47,7 @@ type Mode = 'off' | 'inTx' | 'after';
 
 async function iteration(pool: pg.Pool, w: Worker, mode: Mode): Promise<void> {
   const withEvents = mode !== 'off';
-  const { announceEvents, recordEvent } = await import('../src/features/events/event-writer.ts');
+  const { announceEvents, recordEvent } = await import('../src/platform/events/event-writer.ts');
   const { inPgTransaction } = await import('../src/platform/database.ts');
   const { INSERT_AUDIT } = await import('../src/platform/audit/audit-writer.ts');
   const { RESULT } = await import('../src/features/commands/commands.sql.ts');

@@ -85,7 +85,7 @@ function openStream(url: string, key: string): Promise<Stream> {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function emitAndMeasure(pool: pg.Pool, orgId: string, streams: Stream[]): Promise<{ p50: number; p99: number; max: number; missing: number }> {
-  const { recordEvent } = await import('../src/features/events/event-writer.ts');
+  const { recordEvent } = await import('../src/platform/events/event-writer.ts');
   const { inPgTransaction } = await import('../src/platform/database.ts');
   const sent: Array<[string, number]> = [];
   for (let i = 0; i < EVENTS; i++) {

@@ -21,7 +21,7 @@ type Shape = 'before' | 'now';
 
 async function handOut(pool: pg.Pool, agent: SeededAgent, tokenId: string, shape: Shape): Promise<number> {
   const { CLAIM, claimParams } = await import('../src/features/commands/commands.sql.ts');
-  const { announceEvents, recordEvent } = await import('../src/features/events/event-writer.ts');
+  const { announceEvents, recordEvent } = await import('../src/platform/events/event-writer.ts');
   const { inPgTransaction } = await import('../src/platform/database.ts');
   const params = claimParams({ id: agent.agentId, organizationId: agent.organizationId, tokenId }, 1);
   if (shape === 'now') {

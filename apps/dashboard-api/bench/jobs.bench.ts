@@ -15,7 +15,7 @@ import { dongleListFiltered } from '../src/features/dongles/dongles.sql.ts';
 import { runSchedulerTick } from '../src/features/jobs/job-scheduler.ts';
 import { createJobsService } from '../src/features/jobs/jobs.service.ts';
 import type { CreateJobBody } from '../src/features/jobs/jobs.schemas.ts';
-import { parseSelector } from '../src/features/tags/tag-selector.ts';
+import { parseSelector } from '../src/features/dongles/tag-selector.ts';
 import type { OrgScope } from '../src/features/organizations/org-scope.ts';
 import { connectDatabase, type Database } from '../src/platform/database.ts';
 import { createLogger } from '../src/platform/logger.ts';

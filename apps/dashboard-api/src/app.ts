@@ -7,8 +7,11 @@ import { createAuthService } from './features/auth/auth.service.ts';
 import { createGuards, refuseCrossSite } from './features/auth/guards.ts';
 import { PasswordHasher } from './features/auth/password-hashing.ts';
 import { createSessionMiddleware } from './features/auth/session.ts';
+import { touchAgentLastSeen } from './features/agents/agent-presence.ts';
 import { createAgentsService } from './features/agents/agents.service.ts';
+import { createAlertWorker } from './features/alerts/alert-evaluator.ts';
 import { createCanConfigService } from './features/can-config/can-config.service.ts';
+import { cancelQueuedCommands } from './features/commands/command-queue.ts';
 import { setupCommands } from './features/commands/commands.feature.ts';
 import { createClaimLapseWorker } from './features/dongles/claim-lapse.ts';
 import { createDongleTokensService } from './features/dongles/dongle-tokens.service.ts';
@@ -26,10 +29,13 @@ import { setupJobs } from './features/jobs/jobs.routes.ts';
 import { createMeService } from './features/me/me.service.ts';
 import { createApiKeysService } from './features/organizations/api-keys.service.ts';
 import { createInvitationsService } from './features/organizations/invitations.service.ts';
+import { createOrgGuards } from './features/organizations/org-scope.ts';
 import { createOrganizationsService } from './features/organizations/organizations.service.ts';
+import { personalOrganizationId } from './features/organizations/personal.ts';
 import { PERMISSIONS } from './features/organizations/policy.ts';
 import { createTagsService } from './features/tags/tags.service.ts';
 import { createAdminUsersService } from './features/users/admin-users.service.ts';
+import { setupWebhooks } from './features/webhooks/webhooks.feature.ts';
 import type { Database } from './platform/database.ts';
 import { closeConnectionsWhenDraining } from './platform/http/drain.ts';
 import { errorHandler, routeNotFound } from './platform/http/error-handler.ts';
@@ -111,19 +117,33 @@ export function createApp(deps: AppDeps): App {
   const hasher = deps.hasher ?? PasswordHasher.fromConfig(config);
   const lifecycle = deps.lifecycle ?? new Lifecycle();
   const openapi = new OpenApiRegistry({ minimumRole: (permission) => PERMISSIONS[permission] });
-  const guards = createGuards(db, config);
+  const guards = createGuards(db, createOrgGuards(db, config));
   lifecycle.addWorker(rateLimitPruner(db, logger));
 
   // Services and background workers, feature by feature; the routes are wired per audience below.
-  const auth = createAuthService({ db, hasher, config, logger });
+  // What a lower feature needs from a higher one is handed in here (the organization guards,
+  // cancelCommands, touchAgent, the hub's onEvent…), so imports between features point one way
+  // (doc/architecture.md; test/contract/dependencies.test.ts).
+  const auth = createAuthService({ db, hasher, config, logger, personalOrganizationId });
   lifecycle.addWorker(auth.worker());
   if (config.email.senderEnabled) lifecycle.addWorker(createEmailSender(db, emailTransportFor(config, logger), logger, config.email));
-  lifecycle.addWorker(createClaimLapseWorker({ db, logger, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
-  const { commands, agentCommands, notifier } = setupCommands({ config, db, logger, lifecycle });
+  lifecycle.addWorker(createClaimLapseWorker({ db, logger, cancelCommands: cancelQueuedCommands, timeoutMs: config.claims.pendingTimeoutMs, intervalMs: config.claims.lapseIntervalMs }));
+  const { commands, agentCommands, notifier } = setupCommands({
+    config,
+    db,
+    logger,
+    lifecycle,
+    touchAgent: async (agent) => {
+      await touchAgentLastSeen(db.prisma, agent, { pollIntervalMs: config.agentPollIntervalMs });
+    },
+  });
   registerFleetGauges(metrics, { db, logger, notifier, agentPollIntervalMs: config.agentPollIntervalMs, cacheMs: deps.fleetMetricsCacheMs });
   const jobs = setupJobs({ config, db, logger, lifecycle });
-  // Events, presence, alerts, webhooks: on the commands feature's LISTEN connection.
-  const { hub, events, webhooks } = setupEvents({ config, db, logger, lifecycle, listener: notifier, keyRing: lazyKeyRing(config) });
+  // Events (the hub, presence, retention) on the commands feature's LISTEN connection; webhook
+  // deliveries woken by the hub; alerts evaluated on their own interval.
+  const { hub, events } = setupEvents({ config, db, logger, lifecycle, listener: notifier });
+  const { webhooks } = setupWebhooks({ config, db, logger, lifecycle, keyRing: lazyKeyRing(config), onEvent: (listener) => hub.onEvent(listener) });
+  lifecycle.addWorker(createAlertWorker({ db, logger, intervalMs: config.events.alertIntervalMs, publicUrl: config.publicUrl }));
   const services = {
     config,
     db,
@@ -135,8 +155,8 @@ export function createApp(deps: AppDeps): App {
     adminUsers: createAdminUsersService({ db }),
     auditReview: createAuditReview({ db }),
     agents: createAgentsService({ db, config }),
-    dongles: createDonglesService({ db }),
-    dongleTokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config) }),
+    dongles: createDonglesService({ db, cancelCommands: cancelQueuedCommands }),
+    dongleTokens: createDongleTokensService({ db, keyRing: lazyKeyRing(config), cancelCommands: cancelQueuedCommands }),
     canConfig: createCanConfigService({ db }),
     groups: createGroupsService({ db }),
     tags: createTagsService({ db }),

@@ -32,43 +32,73 @@ export class Lifecycle {
   }
 }
 
+/** A background worker that can also be asked to run now. */
+export interface PeriodicWorker extends BackgroundWorker {
+  /**
+   * Runs `work` now instead of at the next interval; during a run, once more right after it.
+   * Ignored before start() and after stop().
+   */
+  wake(): void;
+}
+
 /**
  * A worker that runs `work` every `intervalMs` (never two runs at once; the next run is scheduled
- * after the previous one ends). A failed run is logged and retried at the next interval; stop()
- * waits for a run in progress.
+ * after the previous one ends), and at once when woken. A failed run goes to `onError` and is
+ * retried at the next interval; stop() aborts `signal` (a long run may end early) and waits for a
+ * run in progress.
  */
 export function periodicWorker(options: {
   name: string;
   intervalMs: number;
-  work: () => Promise<void>;
+  work: (signal: AbortSignal) => Promise<void>;
   onError: (error: unknown) => void;
-}): BackgroundWorker {
+}): PeriodicWorker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
-  let stopped = false;
+  let again = false;
+  let stopped = true;
+  let stopping = new AbortController();
   const schedule = () => {
-    timer = setTimeout(tick, options.intervalMs);
+    clearTimeout(timer);
+    timer = setTimeout(run, options.intervalMs);
     timer.unref();
   };
-  const tick = () => {
+  const run = () => {
     running = options
-      .work()
+      .work(stopping.signal)
       .catch(options.onError)
       .finally(() => {
         running = undefined;
-        if (!stopped) schedule();
+        if (stopped) return;
+        if (again) {
+          again = false;
+          run();
+        } else {
+          schedule();
+        }
       });
   };
   return {
     name: options.name,
     start() {
       stopped = false;
+      stopping = new AbortController();
       schedule();
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       clearTimeout(timer);
       await running;
+    },
+    wake() {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      clearTimeout(timer);
+      run();
     },
   };
 }

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Statement } from '../../src/platform/database.ts';
-import { parseSelector } from '../../src/features/tags/tag-selector.ts';
+import { parseSelector } from '../../src/features/dongles/tag-selector.ts';
 
 const features = fileURLToPath(new URL('../../src/features/', import.meta.url));
 const files = readdirSync(features, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.sql.ts')).sort();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/tooling/embedded.ts';
 import { applyMigrations } from '../../src/tooling/migrator.ts';
 import { inPgTransaction } from '../../src/platform/database.ts';
-import { recordEvent } from '../../src/features/events/event-writer.ts';
+import { recordEvent } from '../../src/platform/events/event-writer.ts';
 import { sha256Hex } from '../../src/platform/secrets.ts';
 import { eventIds, openSse } from '../support/sse-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';

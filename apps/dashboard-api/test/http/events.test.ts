@@ -4,10 +4,10 @@
 // Events emitted by the real change points (claim, commands, CAN config, groups) are checked too.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventType } from '../../src/features/events/event-types.ts';
+import { EVENT_TYPE_NAMES, EVENT_TYPES, type EventType } from '../../src/platform/events/event-types.ts';
 import type { CommandNotifier } from '../../src/features/commands/command-notifier.ts';
 import { EventHub } from '../../src/features/events/event-hub.ts';
-import { recordEvent } from '../../src/features/events/event-writer.ts';
+import { recordEvent } from '../../src/platform/events/event-writer.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createAgent, createLoggedInUser, randomDeviceId, type LoggedIn } from '../support/factories.ts';
 import { csrf, heartbeat, startFleetApp } from '../support/fleet.ts';

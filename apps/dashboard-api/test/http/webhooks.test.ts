@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../src/features/events/event-writer.ts';
+import { recordEvent } from '../../src/platform/events/event-writer.ts';
 import { createLoggedInUser, type LoggedIn } from '../support/factories.ts';
 import { csrf, startFleetApp } from '../support/fleet.ts';
 import { waitForEmails } from '../support/mail.ts';

@@ -8,11 +8,11 @@ import { badRequest, notFound, quotaExceeded, unauthorized } from '../../platfor
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { endWaitingPolls } from '../commands/command-queue.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
-import { recordDongleSightings, type ReportedDongle } from '../dongles/dongle-sightings.ts';
+import { recordDongleSightings, type ReportedDongle } from './dongle-sightings.ts';
 import { lastSeenThrottleMs, touchAgentLastSeen } from './agent-presence.ts';
 import { presentAgent } from './agents.presenter.ts';
 import type { AgentView, EnrollBody, HeartbeatBody } from './agents.schemas.ts';

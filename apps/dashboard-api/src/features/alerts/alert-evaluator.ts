@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import { activeUserSql } from '../auth/user-status.ts';
 import { holdsSql } from '../organizations/policy.ts';
 

@@ -1,18 +1,14 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoggedInUser, type LoggedIn } from '../../../test/support/factories.ts';
-import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import type { TestApp } from '../../../test/support/test-app.ts';
+import { startAdminApp, type Admin } from '../../../test/support/admin-app.ts';
 import { CSV_COLUMNS } from './audit.presenter.ts';
 import { download, eventually, insertAuditRows, parseCsv } from '../../../test/support/audit-rows.ts';
 
 let app: TestApp;
-let admin: LoggedIn & { user: { id: string } };
-
-beforeAll(async () => {
-  app = await startTestApp();
-  admin = await createLoggedInUser(app.db, app.url, { role: 'admin' });
-});
+let admin: Admin;
+beforeAll(async () => ({ app, admin } = await startAdminApp()));
 afterAll(() => app.stop());
 
 const exportUrl = (query: Record<string, string>) => `${app.url}/api/admin/audit-logs/export?${new URLSearchParams(query)}`;

@@ -1,17 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoggedInUser, type LoggedIn } from '../../../test/support/factories.ts';
-import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import { createLoggedInUser } from '../../../test/support/factories.ts';
+import type { TestApp } from '../../../test/support/test-app.ts';
+import { startAdminApp, type Admin } from '../../../test/support/admin-app.ts';
 import { encodeCursor } from '../../platform/pagination.ts';
 import { insertAuditRows, type AuditRowInput } from '../../../test/support/audit-rows.ts';
 
 let app: TestApp;
-let admin: LoggedIn & { user: { id: string } };
-
-beforeAll(async () => {
-  app = await startTestApp();
-  admin = await createLoggedInUser(app.db, app.url, { role: 'admin' });
-});
+let admin: Admin;
+beforeAll(async () => ({ app, admin } = await startAdminApp()));
 afterAll(() => app.stop());
 
 const list = (query: Record<string, string | number>) => admin.agent.get('/api/admin/audit-logs').query(query);

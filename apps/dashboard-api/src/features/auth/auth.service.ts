@@ -1,7 +1,7 @@
 // Sign-up, email verification, login and password reset. Every outcome that matters is audited
 // in the transaction of its change; secrets (passwords, tokens) never reach an audit row or log.
 import type { Config } from '../../config.ts';
-import type { Database } from '../../platform/database.ts';
+import type { Database, Tx } from '../../platform/database.ts';
 import { AppError, forbidden, tooManyRequests } from '../../platform/errors.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -9,7 +9,6 @@ import { createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import { enqueueEmail } from '../email/outbox.ts';
-import { personalOrganizationId } from '../organizations/personal.ts';
 import { accountExistsEmail, passwordResetEmail, verificationEmail } from '../email/templates.ts';
 import { findUserByEmail, recordSuccessfulLogin } from './login.repository.ts';
 import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken, redeemVerificationToken } from './one-time-tokens.ts';
@@ -25,11 +24,13 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher;
   config: Pick<Config, 'publicUrl' | 'rateLimits'>;
   logger: Logger;
+  /** The user's personal organization (features/organizations/personal.ts), to audit its creation at sign-up. */
+  personalOrganizationId(tx: Tx, userId: string): Promise<string>;
 }
 
 const anonymous = { type: 'system' } as const;
 
-export function createAuthService({ db, hasher, config, logger }: AuthServiceDeps) {
+export function createAuthService({ db, hasher, config, logger, personalOrganizationId }: AuthServiceDeps) {
   // Failed logins per account (keyed by the normalised email, so unknown emails lock the same way).
   const loginFailures = createRateLimit(db, { name: 'login-account', ...config.rateLimits.loginAccount });
   // Emails per address: caps how often anyone can make us mail someone. Over it, requests still

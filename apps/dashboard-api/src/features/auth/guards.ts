@@ -5,11 +5,11 @@
 //   admin    – session + role admin (a denial is audited)
 //   agent    – a desktop agent's bearer token
 // Role and status come from the database on every request, so a demotion or suspension takes
-// effect on the caller's next request.
+// effect on the caller's next request. The organization part of a `permission` chain (API key,
+// membership, role) is the organizations feature's (org-scope.ts), handed in by app.ts.
 import type { RequestHandler } from 'express';
-import type { Config } from '../../config.ts';
-import { createOrgGuards } from '../organizations/org-scope.ts';
 import type { Guards } from '../../platform/http/api-router.ts';
+import type { Permission } from '../../platform/http/openapi.ts';
 import { run, type Database } from '../../platform/database.ts';
 import { forbidden, unauthorized } from '../../platform/errors.ts';
 import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
@@ -39,8 +39,15 @@ export function refuseCrossSite(allowedOrigins: string[]): RequestHandler {
   };
 }
 
-export function createGuards(db: Database, config: Pick<Config, 'rateLimits'>): Guards {
-  const org = createOrgGuards(db, config);
+/** The organization guards (createOrgGuards in features/organizations/org-scope.ts). */
+export interface OrganizationGuards {
+  /** Authenticates an API key (`Authorization: Bearer fk_…`) when one is sent. */
+  apiKey: RequestHandler;
+  /** After authentication: resolves the organization and checks the role holds `permission`. */
+  requirePermission(permission: Permission): RequestHandler;
+}
+
+export function createGuards(db: Database, org: OrganizationGuards): Guards {
   const loadUser: RequestHandler = async (req, res, next) => {
     // Already authenticated by an API key (organization routes only): no session involved.
     if (res.locals.apiKey) return next();

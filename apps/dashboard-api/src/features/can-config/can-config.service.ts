@@ -6,7 +6,7 @@ import type { CanConfig } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { notFound, preconditionFailed } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';

@@ -17,7 +17,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { announceEvents, recordEvent } from '../events/event-writer.ts';
+import { announceEvents, recordEvent } from '../../platform/events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
 import { commandFromRow } from './command-queue.ts';

@@ -7,6 +7,7 @@ import { createLoggedInUser, randomDeviceId } from '../../../test/support/factor
 import { activeDongle, claim, createOperator, csrf, heartbeat, startFleetApp, type Operator } from '../../../test/support/fleet.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
 import { lapseStaleClaims } from '../dongles/claim-lapse.ts';
+import { cancelQueuedCommands } from './command-queue.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -103,7 +104,7 @@ describe('commands and the end of an ownership', () => {
       )
     ).rows;
     await app.db.pool.query(`UPDATE dongles SET state_changed_at = now() - interval '16 minutes' WHERE device_id = $1`, [deviceId]);
-    expect(await lapseStaleClaims(app.db, 15 * 60_000)).toBeGreaterThanOrEqual(1);
+    expect(await lapseStaleClaims(app.db, cancelQueuedCommands, 15 * 60_000)).toBeGreaterThanOrEqual(1);
     const audit = await app.db.prisma.auditLog.findFirstOrThrow({ where: { action: 'command.cancel', targetId: frameId } });
     expect(audit).toMatchObject({ actorType: 'system' });
 

@@ -8,9 +8,10 @@ import type { Tx } from '../../platform/database.ts';
 import { notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent, recordEvents } from '../events/event-writer.ts';
+import { recordEvent, recordEvents } from '../../platform/events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
+import type { OwnershipEnd } from '../dongles/ownership-end.ts';
 import { statusIs, statusTo } from './command-lifecycle.ts';
 import type { CommandRow } from './commands.sql.ts';
 
@@ -127,8 +128,6 @@ export async function endWaitingPolls(tx: Tx, agentIds: string[]): Promise<void>
   if (agentIds.length === 0) return;
   await tx.$executeRaw`SELECT pg_notify(${COMMANDS_CHANNEL}, 'revoked:' || id) FROM unnest(${agentIds}::text[]) AS id`;
 }
-
-export type OwnershipEnd = 'dongle_released' | 'dongle_force_released' | 'claim_lapsed';
 
 const OWNERSHIP_END_TEXT: Record<OwnershipEnd, string> = {
   dongle_released: 'cancelled: the dongle was released',

@@ -13,7 +13,7 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
-import { recordEvents } from '../events/event-writer.ts';
+import { recordEvents } from '../../platform/events/event-writer.ts';
 import { EXPIRE_BATCH, EXPIRE_ONE, SWEEP_BATCH, TIME_OUT_BATCH, TIME_OUT_ONE, type TransitionRow } from './commands.sql.ts';
 
 async function transition<P extends [] | [string]>(db: Db, stmt: Statement<P, TransitionRow>, params: P, action: 'command.expire' | 'command.timeout'): Promise<string[]> {

@@ -1,11 +1,12 @@
 // The commands feature's services and workers: the one LISTEN connection, the sweeper, the
-// idempotency-key pruner. Its routes are mounted by src/routes (operator.ts, agent.ts).
+// idempotency-key pruner. Its routes are mounted by src/routes (operator.ts, agent.ts). What a
+// poll does for the agents feature (touch the agent's last_seen_at) is handed in by app.ts.
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/database.ts';
 import { createIdempotencyPruner } from '../../platform/http/idempotency.ts';
 import type { Lifecycle } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { touchAgentLastSeen } from '../agents/agent-presence.ts';
+import type { AgentPrincipal } from '../auth/principal.ts';
 import { createAgentCommandService } from './agent-commands.service.ts';
 import { CommandNotifier } from './command-notifier.ts';
 import { createCommandSweeper } from './command-sweeper.ts';
@@ -16,6 +17,8 @@ export interface CommandsFeatureDeps {
   db: Database;
   logger: Logger;
   lifecycle: Lifecycle;
+  /** Marks the polling agent as seen (throttled: a poll with nothing pending must not write). */
+  touchAgent(agent: AgentPrincipal): Promise<void>;
 }
 
 export function setupCommands(deps: CommandsFeatureDeps) {
@@ -31,9 +34,7 @@ export function setupCommands(deps: CommandsFeatureDeps) {
     notifier,
     logger,
     maxConcurrentPolls: config.agentMaxConcurrentPolls,
-    touchAgent: async (agent) => {
-      await touchAgentLastSeen(db.prisma, agent, { pollIntervalMs: config.agentPollIntervalMs });
-    },
+    touchAgent: deps.touchAgent,
   });
   return { commands, agentCommands, notifier };
 }

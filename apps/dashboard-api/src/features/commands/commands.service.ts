@@ -11,7 +11,7 @@ import { createOncePerKey, type IdempotencyClaim } from '../../platform/http/ide
 import { fleetCounters } from '../../platform/metrics.ts';
 import { decodeCursor, keysetAfter, toPage, type Page } from '../../platform/pagination.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import type { CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';

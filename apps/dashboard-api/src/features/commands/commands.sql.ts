@@ -5,7 +5,7 @@
 // exactly the text the app runs. Each is one typed definition: `run(db, STATEMENT, params)`.
 import type { Command } from '../../generated/prisma/client.ts';
 import { statement, type TableRow } from '../../platform/database.ts';
-import { eventCtes } from '../events/event-writer.ts';
+import { eventCtes } from '../../platform/events/event-writer.ts';
 import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
 import { activeUserSql } from '../auth/user-status.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';

@@ -6,6 +6,7 @@ import { activeDongle, claim, createOperator, heartbeat, startFleetApp } from '.
 import { createScratchDatabase } from '../../../test/support/scratch-database.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
 import { applyMigrations } from '../../tooling/migrator.ts';
+import { cancelQueuedCommands } from '../commands/command-queue.ts';
 import { lapseStaleClaims } from './claim-lapse.ts';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -50,7 +51,7 @@ describe('claim lapse', () => {
     expect((await dongleRow(deviceId)).token).not.toBeNull();
     await backdate(deviceId, 16);
 
-    expect(await lapseStaleClaims(app.db, FIFTEEN_MINUTES)).toBeGreaterThanOrEqual(1);
+    expect(await lapseStaleClaims(app.db, cancelQueuedCommands, FIFTEEN_MINUTES)).toBeGreaterThanOrEqual(1);
 
     const row = await dongleRow(deviceId);
     expect(row).toMatchObject({ ownershipState: 'UNCLAIMED', ownerUserId: null, name: null, token: null });
@@ -71,7 +72,7 @@ describe('claim lapse', () => {
     const active = await activeDongle(app, owner);
     await backdate(active.deviceId, 24 * 60);
 
-    await lapseStaleClaims(app.db, FIFTEEN_MINUTES);
+    await lapseStaleClaims(app.db, cancelQueuedCommands, FIFTEEN_MINUTES);
 
     expect((await dongleRow(fresh)).ownershipState).toBe('CLAIM_PENDING');
     expect((await dongleRow(fresh)).token).not.toBeNull();

@@ -3,15 +3,16 @@
 // id (dongles cannot prove who holds them) or an agent that vanished mid-exchange would block the
 // dongle until an admin force-released it. After CLAIM_PENDING_TIMEOUT_MINUTES in that state it
 // returns to UNCLAIMED, any token issued for it is destroyed, any command still queued for it is
-// cancelled, and the lapse is audited — all in one transaction. Safe on several instances: rows
-// are taken with SKIP LOCKED and re-checked.
+// cancelled (the commands feature's cancel, handed in: ownership-end.ts), and the lapse is
+// audited — all in one transaction. Safe on several instances: rows are taken with SKIP LOCKED
+// and re-checked.
 import type { Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
-import { cancelQueuedCommands } from '../commands/command-queue.ts';
-import { recordEvents } from '../events/event-writer.ts';
+import { recordEvents } from '../../platform/events/event-writer.ts';
 import { stateSql, TRANSITIONS } from './dongle-state.ts';
+import type { CancelCommands } from './ownership-end.ts';
 
 const BATCH = 200;
 const LAPSE = stateSql('claim_lapse');
@@ -31,14 +32,14 @@ UPDATE dongles d
 RETURNING d.id::text AS id, d.device_id AS "deviceId", lapsed.owner_user_id::text AS "ownerUserId", lapsed.organization_id::text AS "organizationId"`;
 
 /** Lapses every claim pending longer than `timeoutMs`; returns how many. Exposed for tests. */
-export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise<number> {
+export async function lapseStaleClaims(db: Database, cancelCommands: CancelCommands, timeoutMs: number): Promise<number> {
   let total = 0;
   for (;;) {
     const lapsed = await db.prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRawUnsafe<Array<{ id: string; deviceId: string; ownerUserId: string; organizationId: string | null }>>(LAPSE_SQL, timeoutMs / 1000);
       if (rows.length === 0) return rows;
       await tx.dongleToken.deleteMany({ where: { dongleId: { in: rows.map((r) => r.id) } } });
-      await cancelQueuedCommands(tx, rows.map((r) => r.id), { actor: { type: 'system' }, reason: 'claim_lapsed' });
+      await cancelCommands(tx, rows.map((r) => r.id), { actor: { type: 'system' }, reason: 'claim_lapsed' });
       for (const row of rows) {
         await recordAudit(tx, {
           actor: { type: 'system' },
@@ -63,12 +64,12 @@ export async function lapseStaleClaims(db: Database, timeoutMs: number): Promise
   }
 }
 
-export function createClaimLapseWorker(options: { db: Database; logger: Logger; timeoutMs: number; intervalMs: number }): BackgroundWorker {
+export function createClaimLapseWorker(options: { db: Database; logger: Logger; cancelCommands: CancelCommands; timeoutMs: number; intervalMs: number }): BackgroundWorker {
   return periodicWorker({
     name: 'claim-lapse',
     intervalMs: options.intervalMs,
     work: async () => {
-      const lapsed = await lapseStaleClaims(options.db, options.timeoutMs);
+      const lapsed = await lapseStaleClaims(options.db, options.cancelCommands, options.timeoutMs);
       if (lapsed > 0) options.logger.info({ lapsed }, 'pending claims lapsed');
     },
     onError: (error) => options.logger.warn({ err: (error as Error).message }, 'claim lapse failed; retrying next interval'),

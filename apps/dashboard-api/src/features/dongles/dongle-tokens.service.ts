@@ -7,11 +7,11 @@
 import type { Database } from '../../platform/database.ts';
 import { AppError, conflict } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { lockOrgDongle } from './dongle-lock.ts';
 import { assertTransition } from './dongle-state.ts';
-import { stripOwnership } from './dongles.service.ts';
+import { stripOwnership, type CancelCommands } from './ownership-end.ts';
 import { rowToSealed, sealedToRow } from './sealed-rows.ts';
 import { generateDongleToken, TokenDecryptError, UnknownKeyVersionError, type DongleTokenKeyRing } from './token-crypto.ts';
 
@@ -29,7 +29,7 @@ function openToken(ring: DongleTokenKeyRing, dongleId: string, row: Parameters<t
 
 export type DongleTokensService = ReturnType<typeof createDongleTokensService>;
 
-export function createDongleTokensService(deps: { db: Database; keyRing: () => DongleTokenKeyRing }) {
+export function createDongleTokensService(deps: { db: Database; keyRing: () => DongleTokenKeyRing; cancelCommands: CancelCommands }) {
   const { prisma } = deps.db;
 
   return {
@@ -83,7 +83,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
         const dongle = await lockOrgDongle(tx, agent.organizationId, { deviceId });
         const to = assertTransition('release_ack', dongle.state);
         const actor = { type: 'agent', id: agent.id } as const;
-        const stripped = await stripOwnership(tx, dongle.id, { actor, reason: 'dongle_released', context });
+        const stripped = await stripOwnership(tx, deps.cancelCommands, dongle.id, { actor, reason: 'dongle_released', context });
         await recordAudit(tx, {
           actor,
           action: 'dongle.release.ack',

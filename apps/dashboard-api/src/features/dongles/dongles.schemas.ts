@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listQuery } from '../../platform/pagination.ts';
-import { selectorField } from '../tags/tag-selector.ts';
+import { selectorField } from './tag-selector.ts';
 import { deviceIdSchema } from './device-id.ts';
 
 export const OWNERSHIP_STATES = ['UNCLAIMED', 'CLAIM_PENDING', 'CLAIMED_ACTIVE', 'RELEASE_PENDING'] as const;

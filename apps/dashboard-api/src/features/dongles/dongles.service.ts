@@ -1,15 +1,15 @@
 // Operator and admin side of dongles: list, get, rename, claim, release, force-release.
 // Every state change locks the dongle row and checks the transition (dongle-state.ts).
 import { Prisma } from '../../generated/prisma/client.ts';
-import type { Database, Tx } from '../../platform/database.ts';
+import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ListQuery, Page } from '../../platform/pagination.ts';
-import { changes, recordAudit, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { cancelQueuedCommands } from '../commands/command-queue.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { dissolveGroupOf } from './group-exit.ts';
+import { stripOwnership, type CancelCommands } from './ownership-end.ts';
 import { lockDongle, lockOrgDongle } from './dongle-lock.ts';
 import { assertTransition, reportedRecentlySql, stateSql, TRANSITIONS } from './dongle-state.ts';
 
@@ -26,18 +26,7 @@ async function loadView(client: Database['prisma'], id: string, viewerOrgId: str
   return presentDongle(dongle, viewerOrgId);
 }
 
-/** What a dongle leaving its owner takes with it: queued commands, group, token, configuration, name. */
-export async function stripOwnership(tx: Tx, dongleId: string, audit: { actor: Actor; reason: 'dongle_released' | 'dongle_force_released'; context?: RequestContext }) {
-  const commandsCancelled = await cancelQueuedCommands(tx, [dongleId], audit);
-  const groupId = await dissolveGroupOf(tx, dongleId, audit);
-  const token = await tx.dongleToken.deleteMany({ where: { dongleId } });
-  // The next owner starts from the defaults, not from the previous owner's bus settings.
-  await tx.canConfig.deleteMany({ where: { dongleId } });
-  await tx.dongle.update({ where: { id: dongleId }, data: { ownershipState: 'UNCLAIMED', ownerUserId: null, organizationId: null, name: null } });
-  return { groupId, keyMaterialDestroyed: token.count > 0, commandsCancelled };
-}
-
-export function createDonglesService(deps: { db: Database }) {
+export function createDonglesService(deps: { db: Database; cancelCommands: CancelCommands }) {
   const { prisma } = deps.db;
 
   return {
@@ -86,7 +75,7 @@ export function createDonglesService(deps: { db: Database }) {
           return claimed.id;
         }
         // Another organization's dongle is never recorded as reported by our agents
-        // (dongle-sightings.ts), so all we can learn here is that a dongle is already ours.
+        // (agents/dongle-sightings.ts), so all we can learn here is that a dongle is already ours.
         const [mine] = await tx.$queryRaw<Array<{ id: string }>>`
           SELECT id::text AS id FROM dongles WHERE device_id = ${deviceId} AND organization_id = ${scope.orgId}::uuid`;
         if (mine) throw conflict('dongle_already_claimed', 'This dongle is already claimed.');
@@ -102,7 +91,7 @@ export function createDonglesService(deps: { db: Database }) {
         const to = assertTransition('release', dongle.state);
         const actor = { type: 'user', id: scope.userId } as const;
         // Nothing more can be handed out for a releasing dongle: its queue ends now, not at the ack.
-        const commandsCancelled = await cancelQueuedCommands(tx, [id], { actor, reason: 'dongle_released', context });
+        const commandsCancelled = await deps.cancelCommands(tx, [id], { actor, reason: 'dongle_released', context });
         const groupId = await dissolveGroupOf(tx, id, { actor, reason: 'dongle_released', context });
         await tx.dongle.update({ where: { id }, data: { ownershipState: to } });
         await recordAudit(tx, { actor, action: 'dongle.release', targetType: 'dongle', targetId: id, details: { deviceId: dongle.deviceId, from: dongle.state, to, groupId, commandsCancelled }, context });
@@ -119,7 +108,7 @@ export function createDonglesService(deps: { db: Database }) {
         if (!dongle) throw notFound('Dongle');
         const to = assertTransition('force_release', dongle.state);
         const actor = { type: 'user', id: admin.id } as const;
-        const stripped = await stripOwnership(tx, id, { actor, reason: 'dongle_force_released', context });
+        const stripped = await stripOwnership(tx, deps.cancelCommands, id, { actor, reason: 'dongle_force_released', context });
         await recordAudit(tx, {
           actor,
           action: 'dongle.force_release',

@@ -6,7 +6,7 @@
 import type { Dongle } from '../../generated/prisma/client.ts';
 import { keysetSql } from '../../platform/pagination.ts';
 import { statement, type Statement } from '../../platform/database.ts';
-import { selectorSql, type SelectorTerm } from '../tags/tag-selector.ts';
+import { selectorSql, type SelectorTerm } from './tag-selector.ts';
 import { reportedRecentlySql, stateSql } from './dongle-state.ts';
 
 /** One row of the list: the dongle's fields, its keyset key `k`, and its agent, group and CAN config. */

@@ -12,8 +12,19 @@
 import type { Database } from '../../platform/database.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { CommandNotifier } from '../commands/command-notifier.ts';
-import { EVENTS_CHANNEL } from './event-writer.ts';
+import { EVENTS_CHANNEL } from '../../platform/events/event-writer.ts';
+
+/**
+ * The instance's one LISTEN connection, shared with other features (the commands feature's
+ * CommandNotifier, handed in by app.ts).
+ */
+export interface NotificationListener {
+  /** Calls `handler` with the payload of every NOTIFY on `channel`; returns the unsubscribe. */
+  listen(channel: string, handler: (payload: string) => void): () => void;
+  /** Called after every (re)connect: notifications sent while disconnected are gone. */
+  onReconnect(handler: () => void): () => void;
+  readonly isListening: boolean;
+}
 
 export interface EventRow {
   id: string;
@@ -62,7 +73,7 @@ export class EventHub implements BackgroundWorker {
   private readonly extraListeners = new Set<(eventId: bigint) => void>();
 
   constructor(
-    private readonly deps: { db: Database; listener: CommandNotifier; logger: Logger; fallbackPollMs?: number },
+    private readonly deps: { db: Database; listener: NotificationListener; logger: Logger; fallbackPollMs?: number },
   ) {}
 
   start(): void {

@@ -7,7 +7,7 @@ import { createTestOrganization } from '../../../test/support/organizations.ts';
 import { connectDatabase, type Database } from '../../platform/database.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { pruneEvents } from './event-retention.ts';
-import { recordEvent } from './event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 
 describe('event retention', () => {
   let db: Database;

@@ -14,7 +14,7 @@ import { createLogger } from '../../platform/logger.ts';
 import { CommandNotifier } from '../commands/command-notifier.ts';
 import { EventHub } from './event-hub.ts';
 import { serveEventStream, type StreamOptions } from './event-stream.ts';
-import { recordEvent } from './event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import { createTestOrganization } from '../../../test/support/organizations.ts';
 
 const logger = createLogger({ level: (process.env.TEST_LOG as 'warn') ?? 'silent' });

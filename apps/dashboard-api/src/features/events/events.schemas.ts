@@ -1,7 +1,7 @@
 // Request and response shapes of /api/orgs/:orgId/events and …/events/stream.
 import { z } from 'zod';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, readCursor } from '../../platform/pagination.ts';
-import { EVENT_TYPE_NAMES, SUBJECT_TYPES } from './event-types.ts';
+import { EVENT_TYPE_NAMES, SUBJECT_TYPES } from '../../platform/events/event-types.ts';
 
 const eventId = z.string().regex(/^\d{1,19}$/, 'must be an event id');
 

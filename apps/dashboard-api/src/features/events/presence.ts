@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { inPgTransaction, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { recordEvents } from './event-writer.ts';
+import { recordEvents } from '../../platform/events/event-writer.ts';
 
 const BATCH = 500;
 

@@ -3,7 +3,7 @@
 // reacts to fails here until it is mapped or listed as shown by no page.
 import { describe, expect, it } from 'vitest';
 import { staleViews } from '../../../../dashboard-web/src/lib/event-keys.ts';
-import { EVENT_TYPE_NAMES, EVENT_TYPES } from './event-types.ts';
+import { EVENT_TYPE_NAMES, EVENT_TYPES } from '../../platform/events/event-types.ts';
 
 const SHOWN_BY_NO_PAGE = new Set(['webhook.disabled', 'alert.triggered', 'alert.resolved']);
 const ORG = 'org-1';

@@ -7,7 +7,7 @@ import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { presentGroup } from './groups.presenter.ts';

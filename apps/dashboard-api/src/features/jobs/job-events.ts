@@ -3,8 +3,8 @@
 // skip at hand-out: bounded by maxInFlight and the tick batch); one counting event for the bulk
 // transitions (skips at start, deadline, abort, cancel), which can touch every target at once.
 import type { Tx } from '../../platform/database.ts';
-import { recordEvent } from '../events/event-writer.ts';
-import type { EventType } from '../events/event-types.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
+import type { EventType } from '../../platform/events/event-types.ts';
 
 type JobRef = { id: string; organization_id: string };
 

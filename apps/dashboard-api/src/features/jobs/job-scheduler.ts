@@ -21,7 +21,7 @@ import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { StoredCanConfig } from '../can-config/can-config.presenter.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
 import { TTL_MAX_SECONDS } from '../commands/command-payloads.ts';
-import { selectorSql, type SelectorTerm } from '../tags/tag-selector.ts';
+import { selectorSql, type SelectorTerm } from '../dongles/tag-selector.ts';
 import { bulkExecutionEvent, executionEvents, jobEvent, type ExecutionChange } from './job-events.ts';
 import { creditCap, crossedAbortRule, emptyCounts, refill, stageBoundary, stagesOf, successPercent, type ExecutionCounts } from './job-rules.ts';
 import type { AbortRule, Rollout } from './jobs.schemas.ts';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { canConfigInputSchema } from '../can-config/can-config.schema.ts';
 import { createCommandBody } from '../commands/command-payloads.ts';
-import { selectorField } from '../tags/tag-selector.ts';
+import { selectorField } from '../dongles/tag-selector.ts';
 
 export const JOB_STATUSES = ['SCHEDULED', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'ABORTED', 'CANCELLED'] as const;
 export const EXECUTION_STATUSES = ['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'] as const;

@@ -8,7 +8,7 @@ import type { Database } from '../../platform/database.ts';
 import { conflict, notFound } from '../../platform/errors.ts';
 import { generateSecret, sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { invitationEmail } from '../email/templates.ts';

@@ -12,7 +12,7 @@ import type { OrgRole } from '../../generated/prisma/enums.ts';
 import type { Database, Tx } from '../../platform/database.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors.ts';
 import { changes, recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { SessionUser } from '../auth/principal.ts';
 import type { OrgScope } from './org-scope.ts';
 import type { MemberView, OrgView } from './organizations.schemas.ts';

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
 import { requestContext } from '../../platform/audit/audit-writer.ts';
 import { currentScope } from '../organizations/org-scope.ts';
-import { tagKey, tagMap, tagValue } from './tag-rules.ts';
-import { selectorField } from './tag-selector.ts';
+import { tagKey, tagMap, tagValue } from '../dongles/tag-rules.ts';
+import { selectorField } from '../dongles/tag-selector.ts';
 import { MAX_BULK_IDS, type TagsService } from './tags.service.ts';
 
 const tags = ['tags'];

@@ -7,8 +7,8 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
-import { MAX_TAGS_PER_DONGLE, type TagMap } from './tag-rules.ts';
-import type { Selector } from './tag-selector.ts';
+import { MAX_TAGS_PER_DONGLE, type TagMap } from '../dongles/tag-rules.ts';
+import type { Selector } from '../dongles/tag-selector.ts';
 import { BULK_TAGS_BY_IDS, bulkTagsBySelector } from './tags.sql.ts';
 
 export const MAX_BULK_IDS = 1_000;

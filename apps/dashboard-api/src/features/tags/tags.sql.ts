@@ -2,7 +2,7 @@
 // organization (100k in bench/jobs.bench.ts's fleet), which through Prisma would be one
 // round trip per row. The service imports it from here.
 import { statement, type Statement } from '../../platform/database.ts';
-import { selectorSql, type SelectorTerm } from './tag-selector.ts';
+import { selectorSql, type SelectorTerm } from '../dongles/tag-selector.ts';
 
 /** The organization, the keys to remove, the tags to set (JSON text); then the target's values ($4…). */
 type BulkParams = [organizationId: string, remove: string[], setJson: string, ...target: unknown[]];

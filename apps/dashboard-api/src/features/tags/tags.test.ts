@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDongle, createOperator, csrf, startFleetApp, type Operator } from '../../../test/support/fleet.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
-import { parseSelector } from './tag-selector.ts';
+import { parseSelector } from '../dongles/tag-selector.ts';
 
 describe('selector parser', () => {
   it('accepts the four term kinds with spaces around them', () => {

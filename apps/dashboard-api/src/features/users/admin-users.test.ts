@@ -2,15 +2,13 @@
 // status changes that take effect on the user's next request.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, createLoggedInUser, createUser, type LoggedIn } from '../../../test/support/factories.ts';
-import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import { createAgent, createLoggedInUser, createUser } from '../../../test/support/factories.ts';
+import type { TestApp } from '../../../test/support/test-app.ts';
+import { startAdminApp, type Admin } from '../../../test/support/admin-app.ts';
 
 let app: TestApp;
-let admin: LoggedIn & { user: { id: string } };
-beforeAll(async () => {
-  app = await startTestApp();
-  admin = await createLoggedInUser(app.db, app.url, { role: 'admin' });
-});
+let admin: Admin;
+beforeAll(async () => ({ app, admin } = await startAdminApp()));
 afterAll(() => app.stop());
 
 const patch = (id: string, body: unknown) => admin.agent.patch(`/api/admin/users/${id}`).set('X-CSRF-Token', admin.csrfToken).send(body as object);

@@ -12,12 +12,12 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Config } from '../../config.ts';
 import type { Database, Tx } from '../../platform/database.ts';
-import type { BackgroundWorker } from '../../platform/lifecycle.ts';
+import { periodicWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
 import { enqueueEmail } from '../email/outbox.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import { postJson, type PostResult } from './outbound-http.ts';
 import { liveSecrets } from './webhook-secrets.ts';
 import { signedHeaders } from './webhook-signing.ts';
@@ -56,10 +56,6 @@ export const isSuccess = (result: PostResult) => result.statusCode !== null && r
 
 export function createDeliveryWorker(deps: { db: Database; logger: Logger; keyRing: () => DongleTokenKeyRing; settings: WebhookSettings; publicUrl: string }) {
   const { db, logger, settings } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = true;
 
   async function attempt(delivery: Claimed): Promise<void> {
     let result: PostResult;
@@ -131,49 +127,22 @@ export function createDeliveryWorker(deps: { db: Database; logger: Logger; keyRi
     logger.warn({ webhookId: delivery.webhookId, failures }, 'webhook disabled after repeated failures');
   }
 
-  async function drain(): Promise<void> {
+  /** Claims and attempts due deliveries, batch after batch while batches come back full. */
+  async function drain(signal: AbortSignal): Promise<void> {
+    let full: boolean;
     do {
-      again = false;
       const leaseSeconds = settings.timeoutMs / 1000 + 30;
       const { rows } = await db.pool.query<Claimed>(CLAIM_SQL, [leaseSeconds]);
       await Promise.all(rows.map((row) => attempt(row).catch((error) => logger.warn({ err: (error as Error).message, deliveryId: row.id }, 'webhook attempt not recorded; lease will expire and retry'))));
-      if (rows.length === BATCH) again = true;
-    } while (again && !stopped);
+      full = rows.length === BATCH;
+    } while (full && !signal.aborted);
   }
 
-  const schedule = () => {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(wake, settings.pollIntervalMs);
-    timer.unref();
-  };
-
-  function wake(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((error) => logger.warn({ err: (error as Error).message }, 'webhook delivery run failed; retrying next interval'))
-      .finally(() => {
-        running = undefined;
-        schedule();
-      });
-  }
-
-  const worker: BackgroundWorker & { wake(): void } = {
+  // Polls every pollIntervalMs; woken at once by the event hub when an event committed.
+  return periodicWorker({
     name: 'webhook-delivery',
-    start() {
-      stopped = false;
-      schedule();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-    wake,
-  };
-  return worker;
+    intervalMs: settings.pollIntervalMs,
+    work: drain,
+    onError: (error) => logger.warn({ err: (error as Error).message }, 'webhook delivery run failed; retrying next interval'),
+  });
 }

@@ -1,6 +1,6 @@
 // Request and response shapes of /api/orgs/:orgId/webhooks.
 import { z } from 'zod';
-import { EVENT_TYPE_NAMES } from '../events/event-types.ts';
+import { EVENT_TYPE_NAMES } from '../../platform/events/event-types.ts';
 import { urlProblem } from './ssrf-guard.ts';
 
 const uuid = (name: string) => z.uuid({ message: `${name} must be a UUID` });

@@ -12,13 +12,16 @@
 // Two statements rather than one upsert: INSERT … ON CONFLICT DO NOTHING for new rows, then a
 // plain UPDATE whose row locks are taken only on rows that pass its WHERE (ON CONFLICT DO
 // UPDATE … WHERE would lock every conflicting row, including the throttled and foreign ones).
+//
+// Lives with the agents (the heartbeat is its one caller): it reads the dongles' rules and wakes
+// the agent's command polls, and neither dongles nor commands import agents.
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { recordEvent } from '../events/event-writer.ts';
+import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { COMMANDS_CHANNEL, workFor } from '../commands/command-queue.ts';
-import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from './dongle-state.ts';
+import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
 
 
 export interface ReportedDongle {

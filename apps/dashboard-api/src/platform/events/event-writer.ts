@@ -16,8 +16,8 @@
 //  4. NOTIFY fleet_events with only the event id (delivered at commit; streams read the table),
 //     or, on the hot paths, one coalesced NOTIFY after the commit (announceEvents).
 import type pg from 'pg';
-import { sql, type Db } from '../../platform/database.ts';
-import { scrubSecrets } from '../../platform/audit/scrub-secrets.ts';
+import { sql, type Db } from '../database.ts';
+import { scrubSecrets } from '../audit/scrub-secrets.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 
 export const EVENTS_CHANNEL = 'fleet_events';
