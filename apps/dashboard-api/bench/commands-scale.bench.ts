@@ -9,8 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { applyMigrations } from '../src/tooling/migrator.ts';
-import { CLAIM_SQL, claimParams, RESULT_SQL } from '../src/features/commands/agent-commands.service.ts';
-import { EXPIRE_SQL, TIME_OUT_SQL } from '../src/features/commands/command-sweeper.ts';
+import { CLAIM, claimParams, EXPIRE_BATCH, RESULT, TIME_OUT_BATCH } from '../src/features/commands/commands.sql.ts';
 import { historyPageSql } from '../src/features/commands/commands.service.ts';
 import type { BenchContext } from './run.ts';
 import { compare, login, pct, perConnection, refreshSightings, seedFleet, seedLoginUser, setupLine, startServers, table, verdict, type Contender, type SeededAgent } from './commands-bench-kit.ts';
@@ -122,13 +121,13 @@ async function explainHotQueries(pool: pg.Pool, agent: SeededAgent, operatorId: 
   const [{ token_hash: tokenHash, id: tokenId }] = (await pool.query(`SELECT token_hash, id FROM agent_tokens WHERE agent_id = $1`, [agent.agentId])).rows;
   return [
     await explain(pool, 'agent guard: token by hash', `SELECT id, revoked_at, agent_id FROM agent_tokens WHERE token_hash = $1 LIMIT 1`, [tokenHash]),
-    await explain(pool, 'hand-out (poll): CLAIM_SQL', CLAIM_SQL, claimParams({ id: agent.agentId, organizationId: agent.organizationId, tokenId }, 10)),
-    await explain(pool, 'result post: RESULT_SQL', RESULT_SQL, [someCommand, agent.agentId, 'SUCCEEDED', '{}', null]),
+    await explain(pool, 'hand-out (poll): CLAIM', CLAIM.text, claimParams({ id: agent.agentId, organizationId: agent.organizationId, tokenId }, 10)),
+    await explain(pool, 'result post: RESULT', RESULT.text, [someCommand, agent.agentId, 'SUCCEEDED', '{}', null]),
     await explain(pool, 'command history page', history.text, history.values),
     await explain(pool, 'command history page, status filter', historyFiltered.text, historyFiltered.values),
     await explain(pool, 'dongle list: page of ids (fleet)', `SELECT id::text AS id, created_at::text AS k FROM "dongles" WHERE (owner_user_id = $1::uuid) AND TRUE ORDER BY created_at DESC, id DESC LIMIT $2`, [operatorId, 51]),
-    await explain(pool, 'sweeper: expire overdue QUEUED', EXPIRE_SQL, []),
-    await explain(pool, 'sweeper: time out overdue DELIVERED', TIME_OUT_SQL, []),
+    await explain(pool, 'sweeper: expire overdue QUEUED', EXPIRE_BATCH.text, []),
+    await explain(pool, 'sweeper: time out overdue DELIVERED', TIME_OUT_BATCH.text, []),
   ];
 }
 

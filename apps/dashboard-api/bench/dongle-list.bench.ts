@@ -37,7 +37,7 @@ export default async function dongleListBench(ctx: BenchContext): Promise<string
       ...table([baseline!, app!]),
       '',
       `- App / baseline: ${pct(ratio)} (target ≥ 70 %): ${verdict(ratio, 0.7)}.`,
-      '- Per request, app and baseline alike: the signed cookie, the session store read, the user lookup, the organization membership (the personal organization, `MEMBERSHIP_SQL`), then one keyset query joining agents, group members and CAN configs (`DONGLE_LIST_SQL`, imported by the baseline).',
+      '- Per request, app and baseline alike: the signed cookie, the session store read, the user lookup, the organization membership (the personal organization, `MEMBERSHIP`), then one keyset query joining agents, group members and CAN configs (`DONGLE_LIST`; both from the features\' `*.sql.ts`, imported by the baseline).',
       '- The app adds express-session, Express routing, zod validation, the presenter and the response headers; the list was five Prisma round-trips (42 % of baseline) until it became one query.',
       '',
     ].join('\n');

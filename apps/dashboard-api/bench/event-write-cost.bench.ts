@@ -50,7 +50,7 @@ async function iteration(pool: pg.Pool, w: Worker, mode: Mode): Promise<void> {
   const { announceEvents, recordEvent } = await import('../src/platform/events/event-writer.ts');
   const { inPgTransaction } = await import('../src/platform/database.ts');
   const { INSERT_AUDIT } = await import('../src/platform/audit/audit-writer.ts');
-  const { RESULT_SQL } = await import('../src/features/commands/agent-commands.service.ts');
+  const { RESULT } = await import('../src/features/commands/commands.sql.ts');
   const audit = (client: pg.PoolClient, action: string, id: string) =>
     client.query(INSERT_AUDIT, ['user', w.userId, action, 'command', id, 'success', null, null, JSON.stringify({ dongleId: w.dongleId }), null]);
   const command = await inPgTransaction(pool, async (client) => {
@@ -62,7 +62,7 @@ async function iteration(pool: pg.Pool, w: Worker, mode: Mode): Promise<void> {
   });
   await pool.query(DELIVER, [command.id, w.agentId]);
   await inPgTransaction(pool, async (client) => {
-    await client.query(RESULT_SQL, [command.id, w.agentId, 'SUCCEEDED', '{"pong":true}', null]);
+    await client.query(RESULT.text, [command.id, w.agentId, 'SUCCEEDED', '{"pong":true}', null]);
     await audit(client, 'command.result', command.id);
     if (withEvents) await recordEvent(client, { organizationId: command.organization_id, type: 'command.succeeded', subjectId: command.id, data: { dongleId: w.dongleId, type: 'PING' } }, { notify: mode === 'inTx' });
   });
@@ -121,7 +121,7 @@ export default async function eventWriteCostBench(ctx: BenchContext): Promise<st
   return [
     '## Event write cost: command create + result',
     '',
-    `\`bench/event-write-cost.bench.ts\`. One iteration = the create transaction (command INSERT, audit row, NOTIFY) + the hand-out UPDATE + the result transaction (the service's RESULT_SQL, audit row), on raw pg with the app's statements; "with events" adds the writer's statement to each transaction (command.created, command.succeeded: per-organization lock, event row, webhook outbox, NOTIFY); "now" is what the app does since the perf round: the result's event without NOTIFY and one coalesced \`pg_notify\` after its COMMIT (\`announceEvents\`; the create transaction NOTIFYs the agents anyway, so its event keeps its NOTIFY). ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s after a warm-up; p50 = mean of rounds, p99 = worst round. No webhooks configured.`,
+    `\`bench/event-write-cost.bench.ts\`. One iteration = the create transaction (command INSERT, audit row, NOTIFY) + the hand-out UPDATE + the result transaction (the service's RESULT statement, audit row), on raw pg with the app's statements; "with events" adds the writer's statement to each transaction (command.created, command.succeeded: per-organization lock, event row, webhook outbox, NOTIFY); "now" is what the app does since the perf round: the result's event without NOTIFY and one coalesced \`pg_notify\` after its COMMIT (\`announceEvents\`; the create transaction NOTIFYs the agents anyway, so its event keeps its NOTIFY). ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s after a warm-up; p50 = mean of rounds, p99 = worst round. No webhooks configured.`,
     '',
     '| shape | variant | iterations/s | p50 ms | p99 ms |',
     '|---|---|---:|---:|---:|',

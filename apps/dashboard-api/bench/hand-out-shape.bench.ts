@@ -1,7 +1,7 @@
 // The hand-out's shape, before and after the perf round, on raw pg in the same run: before, each
 // poll ran BEGIN, the claim statement, one event-writer statement per handed-out command and
 // COMMIT (3 round trips when idle); now one statement claims and records the command.delivered
-// events (CLAIM_SQL with the writer's CTEs, a named statement as the service runs it, so it is
+// events (CLAIM with the writer's CTEs, a named statement as the service runs it, so it is
 // planned once per connection) and the NOTIFY follows it (announceEvents). Ten
 // workers, each its own agent; idle (nothing queued) and busy (one command claimed per call).
 import pg from 'pg';
@@ -11,7 +11,7 @@ import { queueCommands, refreshSightings, seedFleet, type SeededAgent } from './
 const ROUND_MS = 3_000;
 const ROUNDS = 2;
 
-/** main's CLAIM_SQL before the perf round (the claim without its events), kept here as the "before". */
+/** main's CLAIM before the perf round (the claim without its events), kept here as the "before". */
 const CLAIM_ONLY_SQL = (sql: string) => {
   const at = sql.indexOf('), delivered_events AS (');
   return `${sql.slice(0, at)})\nSELECT * FROM delivered ORDER BY created_at, id`;
@@ -20,17 +20,17 @@ const CLAIM_ONLY_SQL = (sql: string) => {
 type Shape = 'before' | 'now';
 
 async function handOut(pool: pg.Pool, agent: SeededAgent, tokenId: string, shape: Shape): Promise<number> {
-  const { CLAIM_SQL, claimParams } = await import('../src/features/commands/agent-commands.service.ts');
+  const { CLAIM, claimParams } = await import('../src/features/commands/commands.sql.ts');
   const { announceEvents, recordEvent } = await import('../src/platform/events/event-writer.ts');
   const { inPgTransaction } = await import('../src/platform/database.ts');
   const params = claimParams({ id: agent.agentId, organizationId: agent.organizationId, tokenId }, 1);
   if (shape === 'now') {
-    const { rows } = await pool.query({ name: 'agent-claim', text: CLAIM_SQL, values: params });
+    const { rows } = await pool.query({ name: CLAIM.name, text: CLAIM.text, values: params });
     if (rows.length > 0) announceEvents(pool);
     return rows.length;
   }
   return inPgTransaction(pool, async (client) => {
-    const { rows } = await client.query(CLAIM_ONLY_SQL(CLAIM_SQL), params);
+    const { rows } = await client.query(CLAIM_ONLY_SQL(CLAIM.text), params);
     for (const row of rows) {
       await recordEvent(client, { organizationId: row.organization_id, type: 'command.delivered', subjectId: row.id, data: { dongleId: row.dongle_id, type: row.type, agentId: agent.agentId } });
     }
@@ -92,7 +92,7 @@ export default async function handOutShapeBench(ctx: BenchContext): Promise<stri
       const before = mean(totals.before);
       const now = mean(totals.now);
       rows.push(`| ${label} | before: BEGIN, claim, event per command, COMMIT | ${before.perSecond.toFixed(0)} | ${before.p50.toFixed(2)} | ${before.claimed} |`);
-      rows.push(`| ${label} | now: CLAIM_SQL with its events, NOTIFY after | ${now.perSecond.toFixed(0)} | ${now.p50.toFixed(2)} | ${now.claimed} |`);
+      rows.push(`| ${label} | now: CLAIM with its events, NOTIFY after | ${now.perSecond.toFixed(0)} | ${now.p50.toFixed(2)} | ${now.claimed} |`);
       notes.push(`- ${label}: now / before = ${((now.perSecond / before.perSecond) * 100).toFixed(0)} % of the throughput.`);
       ctx.log(`${label}: ${before.perSecond.toFixed(0)} → ${now.perSecond.toFixed(0)} hand-outs/s`);
     }

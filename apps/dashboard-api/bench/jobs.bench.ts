@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { applyMigrations } from '../src/tooling/migrator.ts';
-import { dongleListSql } from '../src/features/dongles/dongle-list.query.ts';
+import { dongleListFiltered } from '../src/features/dongles/dongles.sql.ts';
 import { runSchedulerTick } from '../src/features/jobs/job-scheduler.ts';
 import { createJobsService } from '../src/features/jobs/jobs.service.ts';
 import type { CreateJobBody } from '../src/features/jobs/jobs.schemas.ts';
@@ -118,8 +118,8 @@ export default async function jobsBench(ctx: BenchContext): Promise<string> {
     // 1. The selector list plan.
     const selector = parseSelector('env=prod,site=site-7,!retired');
     if (!selector.ok) throw new Error('bad selector');
-    const list = dongleListSql(selector.terms);
-    const plan = (await db.pool.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${list.text}`, [scope.orgId, null, null, 51, ...list.params])).rows.map((r) => r['QUERY PLAN'] as string);
+    const list = dongleListFiltered(selector.terms);
+    const plan = (await db.pool.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${list.statement.text}`, [scope.orgId, null, null, 51, ...list.params])).rows.map((r) => r['QUERY PLAN'] as string);
 
     // 4a. The idle tick, before any job exists.
     const idle = await timeTicks(db, 30);

@@ -1,6 +1,7 @@
 // The baseline the command benches compare against: a bare node:http server with a pg pool
 // running the same SQL statements the app runs for each request (captured from the app's pg
-// traffic; the hand-out and result statements are imported from the service itself), with
+// traffic; the hand-out, result, guard, membership and list statements are imported from the
+// features' *.sql.ts files, which the app runs too), with
 // none of the framework: no Express, no Prisma, no zod, no logging, no metrics.
 //
 //   GET  /agent/commands?limit=N          bearer auth (the guard's one join) + hand-out
@@ -11,12 +12,12 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { CLAIM_SQL, claimParams, RESULT_SQL } from '../../src/features/commands/agent-commands.service.ts';
-import { AGENT_AUTH_SQL, SESSION_USER_SQL } from '../../src/features/auth/guards.ts';
+import { CLAIM, claimParams, RESULT } from '../../src/features/commands/commands.sql.ts';
+import { AGENT_AUTH, SESSION_USER } from '../../src/features/auth/auth.sql.ts';
 import { INSERT_AUDIT } from '../../src/platform/audit/audit-writer.ts';
-import { inPgTransaction } from '../../src/platform/database.ts';
-import { DONGLE_LIST_SQL } from '../../src/features/dongles/dongle-list.query.ts';
-import { MEMBERSHIP_SQL } from '../../src/features/organizations/org-scope.ts';
+import { inPgTransaction, run } from '../../src/platform/database.ts';
+import { DONGLE_LIST } from '../../src/features/dongles/dongles.sql.ts';
+import { MEMBERSHIP } from '../../src/features/organizations/organizations.sql.ts';
 
 export interface BaselineServer {
   url: string;
@@ -54,9 +55,9 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
   async function agentFrom(req: http.IncomingMessage) {
     const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     if (!match) throw new HttpError(401);
-    const agent = (await pool.query({ name: 'agent-bearer-auth', text: AGENT_AUTH_SQL, values: [createHash('sha256').update(match[1]!).digest('hex')] })).rows[0];
+    const [agent] = await run(pool, AGENT_AUTH, [createHash('sha256').update(match[1]!).digest('hex')]);
     if (!agent) throw new HttpError(401);
-    return { id: agent.id as string, userId: agent.userId as string, organizationId: agent.organizationId as string, tokenId: agent.tokenId as string };
+    return agent;
   }
 
   // express-session's cookie: "s:" + sid + "." + base64(HMAC-SHA256(sid)) without padding.
@@ -72,9 +73,9 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
     const session = (await pool.query(SESSION_SQL, [sid, Math.floor(Date.now() / 1000)])).rows[0];
     const userId = (typeof session?.sess === 'string' ? JSON.parse(session.sess) : session?.sess)?.userId;
     if (!userId) throw new HttpError(401);
-    const user = (await pool.query({ name: 'session-user', text: SESSION_USER_SQL, values: [userId] })).rows[0];
+    const [user] = await run(pool, SESSION_USER, [userId]);
     if (!user || user.status !== 'active') throw new HttpError(403);
-    return user as { id: string };
+    return user;
   }
 
   // The app's own raw transaction helper: same BEGIN/COMMIT/ROLLBACK as the result post.
@@ -91,15 +92,15 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
       const agent = await agentFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 10);
       // Named, as the service runs it (planned once per connection).
-      const { rows } = await pool.query({ name: 'agent-claim', text: CLAIM_SQL, values: claimParams(agent, limit) });
+      const rows = await run(pool, CLAIM, claimParams(agent, limit));
       return send(res, 200, { commands: rows.map((r) => ({ id: r.id, dongleId: r.dongle_id, deviceId: r.device_id, type: r.type, payload: r.payload })) });
     }
     let match = /^\/agent\/commands\/([0-9a-f-]{36})\/result$/.exec(path);
     if (req.method === 'POST' && match) {
       const agent = await agentFrom(req);
-      const body = (await readJson(req)) as { status: string; result?: unknown; error?: string };
+      const body = (await readJson(req)) as { status: 'SUCCEEDED' | 'FAILED'; result?: unknown; error?: string };
       const row = await inTransaction(async (client) => {
-        const updated = (await client.query(RESULT_SQL, [match![1], agent.id, body.status, body.result === undefined ? null : JSON.stringify(body.result), body.error ?? null])).rows[0];
+        const [updated] = await run(client, RESULT, [match![1]!, agent.id, body.status, body.result === undefined ? null : JSON.stringify(body.result), body.error ?? null]);
         if (updated) {
           const details = JSON.stringify({ status: updated.status, type: updated.type, dongleId: updated.dongle_id });
           await client.query(INSERT_AUDIT, ['agent', agent.id, 'command.result', 'command', updated.id, 'success', '127.0.0.1', null, details, null]);
@@ -113,9 +114,9 @@ export async function startBaselineServer(options: { databaseUrl: string; sessio
       const user = await userFrom(req);
       const limit = Number(url.searchParams.get('limit') ?? 50);
       // The app's organization guard: the caller's membership in their personal organization.
-      const org = (await pool.query({ name: 'org-membership', text: MEMBERSHIP_SQL, values: [user.id, null] })).rows[0];
+      const [org] = await run(pool, MEMBERSHIP, [user.id, null]);
       if (!org) throw new HttpError(404);
-      const rows = (await pool.query({ name: 'dongle-list-page', text: DONGLE_LIST_SQL, values: [org.id, null, null, limit + 1] })).rows.slice(0, limit);
+      const rows = (await run(pool, DONGLE_LIST, [org.id, null, null, limit + 1])).slice(0, limit);
       const items = rows.map((d) => ({
         id: d.id,
         deviceId: d.deviceId,

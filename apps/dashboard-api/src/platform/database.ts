@@ -30,6 +30,42 @@ export async function sql<Row>(db: Db, text: string, params: readonly unknown[] 
 }
 
 /**
+ * One SQL statement with the types of its parameters and of its rows: what a `<feature>.sql.ts`
+ * file exports, so the service and the bench run the same text and the call site is typed
+ * without a cast. `name` makes pg prepare it once per connection (fixed-text hot statements);
+ * on a Prisma `tx` it runs through `$queryRawUnsafe` like any `sql()` call.
+ */
+export interface Statement<Params extends readonly unknown[], Row> {
+  readonly text: string;
+  readonly name?: string;
+  /** Carries the types only; never set. */
+  readonly types?: { params: Params; row: Row };
+}
+
+export function statement<Params extends readonly unknown[], Row>(text: string, name?: string): Statement<Params, Row> {
+  return name === undefined ? { text } : { text, name };
+}
+
+/** Runs `stmt` on a transaction, a connection, or the pool (one auto-committed statement). */
+export async function run<Params extends readonly unknown[], Row>(db: Db | pg.Pool, stmt: Statement<Params, Row>, params: Params): Promise<Row[]> {
+  if (typeof (db as pg.Pool).query === 'function') {
+    const values = params as unknown as unknown[];
+    const { rows } = await (db as pg.Pool).query(stmt.name === undefined ? { text: stmt.text, values } : { name: stmt.name, text: stmt.text, values });
+    return rows as Row[];
+  }
+  return sql<Row>(db as Db, stmt.text, params);
+}
+
+/**
+ * A model's row as raw SQL returns it (`SELECT *`, `RETURNING *`): Prisma's generated model type
+ * with its field names in the table's snake_case, so a raw row never restates a table's shape.
+ */
+export type TableRow<Model> = { [K in keyof Model & string as SnakeCase<K>]: Model[K] };
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+
+/**
  * One raw pg transaction, for the few hot paths where Prisma's interactive transaction costs
  * more CPU than the statements themselves (measured: ~2 ms against 0.3 ms, doc/benchmarks.md).
  * A connection lost mid-transaction surfaces as the failed query (→ 503): every pool client has

@@ -3,22 +3,13 @@
 // the AuditLog model), so a page is one index range scan whatever the combination.
 import Cursor from 'pg-cursor';
 import type pg from 'pg';
+import type { AuditLog } from '../../generated/prisma/client.ts';
+import type { TableRow } from '../../platform/database.ts';
 import { keysetSql, type CursorKey } from '../../platform/pagination.ts';
 import type { AuditFilters } from './audit.schemas.ts';
 
-export interface AuditRow {
-  id: string;
-  created_at_utc: string;
-  actor_type: 'user' | 'agent' | 'system';
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  result: string;
-  ip: string | null;
-  user_agent: string | null;
-  details: unknown;
-}
+/** A row of the review: the audit_logs columns in COLUMNS, created_at as exact UTC text. */
+export type AuditRow = Omit<TableRow<AuditLog>, 'created_at' | 'organization_id'> & { created_at_utc: string };
 
 export interface SqlQuery {
   text: string;

@@ -10,23 +10,12 @@
 import type { RequestHandler } from 'express';
 import type { Guards } from '../../platform/http/api-router.ts';
 import type { Permission } from '../../platform/http/openapi.ts';
-import type { Database } from '../../platform/database.ts';
+import { run, type Database } from '../../platform/database.ts';
 import { forbidden, unauthorized } from '../../platform/errors.ts';
 import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
-import type { AgentPrincipal, SessionUser } from './principal.ts';
-import { activeUserSql, isActiveUser } from './user-status.ts';
-
-/** The session guard's user read (exported for the bench baseline, which must run the same SQL). */
-export const SESSION_USER_SQL = `SELECT id::text AS id, email, role::text AS role, status::text AS status, email_verified_at AS "emailVerifiedAt"
-  FROM users WHERE id = $1::uuid`;
-
-/** The agent guard's token lookup: token, agent and owner in one join. */
-export const AGENT_AUTH_SQL = `SELECT t.id AS "tokenId", a.id, a.user_id AS "userId", a.organization_id::text AS "organizationId", a.last_seen_at AS "lastSeenAt", a.version
-  FROM agent_tokens t
-  JOIN agents a ON a.id = t.agent_id
-  JOIN users u ON u.id = a.user_id
- WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND ${activeUserSql('u')}`;
+import { isActiveUser } from './user-status.ts';
+import { AGENT_AUTH, SESSION_USER } from './auth.sql.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -65,13 +54,8 @@ export function createGuards(db: Database, org: OrganizationGuards): Guards {
     const userId = req.session?.userId;
     if (!userId) return next(unauthorized());
     // Read on every dashboard request (role and status take effect at once), so a prepared
-    // statement on the pool rather than a Prisma query: see bench/dongle-list.bench.ts.
-    const { rows } = await db.pool.query<SessionUser>({
-      name: 'session-user',
-      text: SESSION_USER_SQL,
-      values: [userId],
-    });
-    const user = rows[0] ?? null;
+    // statement on the pool rather than a Prisma query (auth.sql.ts; bench/dongle-list.bench.ts).
+    const [user] = await run(db.pool, SESSION_USER, [userId]);
     if (!user) {
       req.session.destroy(() => next(unauthorized()));
       return;
@@ -118,12 +102,7 @@ export function createGuards(db: Database, org: OrganizationGuards): Guards {
     if (!match) return next(unauthorized('A valid agent bearer token is required.'));
     // Every agent request passes here, so it is one prepared join rather than Prisma's nested
     // lookup (measured in bench/agent-poll.bench.ts: ~0.2 ms of CPU against 1.4–2.9 ms).
-    const { rows } = await db.pool.query<AgentPrincipal>({
-      name: 'agent-bearer-auth',
-      text: AGENT_AUTH_SQL,
-      values: [sha256Hex(match[1]!)],
-    });
-    const agent = rows[0];
+    const [agent] = await run(db.pool, AGENT_AUTH, [sha256Hex(match[1]!)]);
     if (!agent) return next(unauthorized('A valid agent bearer token is required.'));
     res.locals.agent = agent;
     res.locals.agentId = agent.id;

@@ -1,15 +1,10 @@
 // Who is calling, as the guards established it. Handlers read these through the helpers below
 // instead of poking at res.locals, so a missing guard fails loudly.
 import type { Response } from 'express';
-import type { UserRole, UserStatus } from '../../generated/prisma/enums.ts';
+import type { User } from '../../generated/prisma/client.ts';
 
-export interface SessionUser {
-  id: string;
-  email: string;
-  role: UserRole;
-  status: UserStatus;
-  emailVerifiedAt: Date | null;
-}
+/** The logged-in user as the session guard reads it (auth.sql.ts SESSION_USER). */
+export type SessionUser = Pick<User, 'id' | 'email' | 'role' | 'status' | 'emailVerifiedAt'>;
 
 export interface AgentPrincipal {
   id: string;

@@ -9,84 +9,25 @@
 // (still of that organization) and the user who enrolled it are still live, checked by the statement itself, so a release, a deletion, a
 // token rotation or a suspension takes effect on polls that started before it. Delivery is at
 // most once (a REBOOT must not run twice): a command marked DELIVERED whose response never
-// reaches the agent TIMES OUT.
+// reaches the agent TIMES OUT. The statements are in commands.sql.ts.
 import type pg from 'pg';
 import type { Command } from '../../generated/prisma/client.ts';
-import { inPgTransaction, type Database } from '../../platform/database.ts';
+import { inPgTransaction, run, type Database } from '../../platform/database.ts';
 import { AppError, conflict, notFound } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
-import { announceEvents, eventCtes, recordEvent } from '../../platform/events/event-writer.ts';
-import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
-import { activeUserSql } from '../auth/user-status.ts';
+import { announceEvents, recordEvent } from '../../platform/events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import type { CommandNotifier, WakeReason } from './command-notifier.ts';
-import { commandFromRow, type CommandRow } from './command-queue.ts';
+import { commandFromRow } from './command-queue.ts';
 import { sameResult } from './command-results.ts';
 import { timeOutOverdue } from './command-sweeper.ts';
-import { canApply, statusIs, statusTo } from './command-lifecycle.ts';
+import { canApply } from './command-lifecycle.ts';
+import { CLAIM, claimParams, CONFIG_APPLIED, RESULT, RESULT_REFUSED } from './commands.sql.ts';
 
 /** Retry-After of a poll refused for the per-agent cap. */
 const POLL_RETRY_AFTER_SECONDS = 5;
-
-
-/**
- * One statement: pick the next commands with row locks, skipping rows another poll holds, mark
- * them DELIVERED and record their command.delivered events (the event writer's CTEs), so the
- * hand-out and its events commit together without BEGIN/COMMIT. With nothing pending it matches
- * no row, takes no lock and writes nothing: an idle poll is one round trip. The NOTIFY for the
- * event streams is sent after it (announceEvents), so hand-outs do not serialise on it.
- * Served by dongles(last_seen_agent_id) and the partial index commands_queued_by_dongle; the
- * liveness check is uncorrelated, so it runs once per statement (three primary-key lookups).
- * Parameters: see claimParams().
- */
-export const CLAIM_SQL = `
-WITH picked AS (
-  SELECT q.id, d.device_id
-    FROM dongles d
-    JOIN commands q ON q.dongle_id = d.id
-   WHERE d.last_seen_agent_id = $1
-     AND d.organization_id = $2
-     AND q.organization_id = d.organization_id
-     AND d.ownership_state = ${COMMANDABLE_STATE_SQL}
-     AND ${reportedRecentlySql('d')}
-     AND ${statusIs('deliver', 'q.status')}
-     AND q.expires_at > now()
-     AND q.created_at >= d.owned_since
-     AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
-                  WHERE t.id = $4 AND a.id = $1 AND a.organization_id = $2
-                    AND t.revoked_at IS NULL AND a.revoked_at IS NULL AND ${activeUserSql('u')})
-   ORDER BY q.created_at, q.id
-   LIMIT $3
-   FOR UPDATE OF q SKIP LOCKED
-), delivered AS (
-  UPDATE commands c
-     SET status = ${statusTo('deliver')}, agent_id = $1, delivered_at = now(), updated_at = now()
-    FROM picked
-   WHERE c.id = picked.id
-  RETURNING c.*, picked.device_id
-), delivered_events AS (
-  SELECT organization_id, id::text AS subject_id, jsonb_build_object('dongleId', dongle_id, 'type', type, 'agentId', $1::text) AS data
-    FROM delivered ORDER BY created_at, id
-), ${eventCtes('delivered_events', 'command.delivered', { notify: false }).trimStart()}
-SELECT * FROM delivered WHERE (SELECT count(*) FROM ev_notified) >= 0 ORDER BY created_at, id`;
-
-/**
- * Records an agent's result in one statement when the command is still DELIVERED to it and
- * within its execution timeout; otherwise no row, and resultOutcome() explains why.
- */
-export const RESULT_SQL = `
-UPDATE commands
-   SET status = $3::command_status, result = $4::jsonb, error = $5, completed_at = now(), updated_at = now()
- WHERE id = $1 AND agent_id = $2 AND ${statusIs('complete')}
-   AND delivered_at + make_interval(secs => timeout_seconds) > now()
-RETURNING *`;
-
-/** CLAIM_SQL's parameters, in order: the agent, its organization, the batch size, the poll's token. */
-export function claimParams(agent: Pick<AgentPrincipal, 'id' | 'organizationId' | 'tokenId'>, limit: number): unknown[] {
-  return [agent.id, agent.organizationId, limit, agent.tokenId];
-}
 
 export interface PollOptions {
   waitSeconds: number;
@@ -123,11 +64,10 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   /** Waiting polls admitted per bearer-token hash, in this process. */
   const waiting = new Map<string, number>();
 
-  // One statement: the hand-out and its command.delivered events commit together (CLAIM_SQL).
+  // One statement: the hand-out and its command.delivered events commit together (CLAIM).
   async function claim(agent: AgentPrincipal, limit: number): Promise<DeliveredCommand[]> {
-    // Named, so each pool connection plans this long statement once, not on every poll.
-    const { rows } = await db.pool.query({ name: 'agent-claim', text: CLAIM_SQL, values: claimParams(agent, limit) });
-    const commands = rows.map((row) => ({ ...commandFromRow(row as CommandRow), deviceId: (row as { device_id: string }).device_id }));
+    const rows = await run(db.pool, CLAIM, claimParams(agent, limit));
+    const commands = rows.map((row) => ({ ...commandFromRow(row), deviceId: row.device_id }));
     if (commands.length > 0) announceEvents(db.pool);
     for (const command of commands) fleetCounters.commandsDelivered.inc({ type: command.type });
     return commands;
@@ -194,8 +134,7 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
 
   async function postResult(agent: AgentPrincipal, commandId: string, input: ResultInput, context: RequestContext): Promise<Command> {
     const outcome = await inPgTransaction(db.pool, async (client) => {
-      const params = [commandId, agent.id, input.status, input.result === undefined ? null : JSON.stringify(input.result), input.error ?? null];
-      const [updated] = (await client.query<CommandRow>(RESULT_SQL, params)).rows;
+      const [updated] = await run(client, RESULT, [commandId, agent.id, input.status, input.result === undefined ? null : JSON.stringify(input.result), input.error ?? null]);
       if (updated) {
         const command = commandFromRow(updated);
         await recordAudit(client, {
@@ -236,14 +175,9 @@ export function createAgentCommandService(deps: AgentCommandDeps) {
   return { poll, admitWaitingPoll, postResult, maxConcurrentPolls: deps.maxConcurrentPolls };
 }
 
-/** Why RESULT_SQL matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */
+/** Why RESULT matched nothing: not ours (404), overdue (now TIMED_OUT, 409), a repeat (200) or a change (409). */
 async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, commandId: string, input: ResultInput) {
-  const [row] = (
-    await client.query<CommandRow & { overdue: boolean }>(
-      `SELECT *, delivered_at + make_interval(secs => timeout_seconds) <= now() AS overdue FROM commands WHERE id = $1 FOR UPDATE`,
-      [commandId],
-    )
-  ).rows;
+  const [row] = await run(client, RESULT_REFUSED, [commandId]);
   if (!row || row.agent_id !== agent.id) return { kind: 'not_found' as const };
   if (canApply('time_out', row.status) && row.overdue) {
     // The sweeper has not got to it yet: apply the timeout here, the way it would.
@@ -260,11 +194,8 @@ async function resultOutcome(client: pg.PoolClient, agent: AgentPrincipal, comma
 async function markConfigApplied(client: pg.PoolClient, command: Command): Promise<void> {
   const version = (command.payload as { version?: unknown } | null)?.version;
   if (typeof version !== 'number') return;
-  const { rowCount } = await client.query(
-    `UPDATE can_configs SET applied_version = $2, updated_at = now() WHERE dongle_id = $1 AND applied_version < $2 AND version >= $2`,
-    [command.dongleId, version],
-  );
-  if (rowCount) await recordEvent(client, { organizationId: command.organizationId, type: 'can_config.applied', subjectId: command.dongleId, data: { version, commandId: command.id } }, { notify: false });
+  const applied = await run(client, CONFIG_APPLIED, [command.dongleId, version]);
+  if (applied.length > 0) await recordEvent(client, { organizationId: command.organizationId, type: 'can_config.applied', subjectId: command.dongleId, data: { version, commandId: command.id } }, { notify: false });
 }
 
 function waitFor(wakeup: Promise<WakeReason>, ms: number, signal: AbortSignal): Promise<WakeReason | 'timeout'> {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, createDongle } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { CLAIM_SQL, claimParams } from './agent-commands.service.ts';
+import { CLAIM, claimParams } from './commands.sql.ts';
 import { enqueueCommand } from './command-queue.ts';
 import { createFleet, pollAs, postResult } from '../../../test/support/command-fixtures.ts';
 
@@ -43,7 +43,7 @@ describe('GET /api/agent/commands', () => {
     const client = await app.db.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(CLAIM_SQL, claimParams({ id: fleet.agent.agent.id, organizationId: fleet.agent.agent.organizationId, tokenId: fleet.agent.tokenId }, 10));
+      await client.query(CLAIM.text, claimParams({ id: fleet.agent.agent.id, organizationId: fleet.agent.agent.organizationId, tokenId: fleet.agent.tokenId }, 10));
       const { rows } = await client.query('SELECT pg_current_xact_id_if_assigned() AS xid');
       expect(rows[0].xid).toBeNull();
     } finally {

@@ -13,8 +13,9 @@ import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-pa
 import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
 import type { OwnershipEnd } from '../dongles/ownership-end.ts';
 import { statusIs, statusTo } from './command-lifecycle.ts';
+import type { CommandRow } from './commands.sql.ts';
 
-export type { Command };
+export type { Command, CommandRow };
 
 /** LISTEN/NOTIFY channel; the payload names the agent to wake (see command-notifier.ts). */
 export const COMMANDS_CHANNEL = 'fleet_commands';
@@ -41,27 +42,6 @@ export interface EnqueueInput {
   context?: RequestContext;
   /** Most QUEUED commands the dongle may hold (quota); unset for commands the system makes. */
   queuedLimit?: number;
-}
-
-export interface CommandRow {
-  id: string;
-  dongle_id: string;
-  created_by_user_id: string | null;
-  organization_id: string;
-  agent_id: string | null;
-  type: CommandType;
-  payload: unknown;
-  status: Command['status'];
-  result: unknown;
-  error: string | null;
-  idempotency_key: string | null;
-  expires_at: Date;
-  timeout_seconds: number;
-  delivered_at: Date | null;
-  completed_at: Date | null;
-  job_id: string | null;
-  created_at: Date;
-  updated_at: Date;
 }
 
 /** A raw `commands` row (from pg or $queryRaw) in Prisma's shape. */

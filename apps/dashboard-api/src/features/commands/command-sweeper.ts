@@ -7,53 +7,17 @@
 // LOCKED, guarded by the status it changes (and the overdue condition), so two sweepers (or a
 // sweeper and a request) never both apply a transition. Every changed command gets its own
 // audit row (targetType 'command', targetId its id, details {dongleId}), so a command's audit
-// trail is complete whoever applied the timer. The ORDER BY (and the redundant 1-second bound,
-// the shortest timeout) steer both batch scans onto the (status, expires_at) and
-// (status, delivered_at) indexes, oldest first.
-import { inPgTransaction, sql, type Database, type Db } from '../../platform/database.ts';
+// trail is complete whoever applied the timer. The statements are in commands.sql.ts.
+import { inPgTransaction, run, type Database, type Db, type Statement } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { recordEvents } from '../../platform/events/event-writer.ts';
-import { statusIs, statusTo } from './command-lifecycle.ts';
+import { EXPIRE_BATCH, EXPIRE_ONE, SWEEP_BATCH, TIME_OUT_BATCH, TIME_OUT_ONE, type TransitionRow } from './commands.sql.ts';
 
-const BATCH = 500;
-
-const expireSql = (ids: string) => `
-UPDATE commands SET status = ${statusTo('expire')}, error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
- WHERE id IN (${ids})
-   AND ${statusIs('expire')} AND expires_at <= now()
-RETURNING id, dongle_id, type, organization_id`;
-
-const timeOutSql = (ids: string) => `
-UPDATE commands SET status = ${statusTo('time_out')}, error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
- WHERE id IN (${ids})
-   AND ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-RETURNING id, dongle_id, type, organization_id`;
-
-/** One sweeper batch of overdue QUEUED commands (exported for the scale bench's EXPLAIN). */
-export const EXPIRE_SQL = expireSql(`SELECT id FROM commands WHERE ${statusIs('expire')} AND expires_at <= now()
-              ORDER BY expires_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
-
-/** One sweeper batch of overdue DELIVERED commands (exported for the scale bench's EXPLAIN). */
-export const TIME_OUT_SQL = timeOutSql(`SELECT id FROM commands
-               WHERE ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
-                 AND delivered_at <= now() - interval '1 second'
-               ORDER BY delivered_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
-
-const EXPIRE_ONE_SQL = expireSql('$1::uuid');
-const TIME_OUT_ONE_SQL = timeOutSql('$1::uuid');
-
-interface TransitionRow {
-  id: string;
-  dongle_id: string;
-  type: string;
-  organization_id: string;
-}
-
-async function transition(db: Db, statement: string, params: unknown[], action: 'command.expire' | 'command.timeout'): Promise<string[]> {
-  const rows = await sql<TransitionRow>(db, statement, params);
+async function transition<P extends [] | [string]>(db: Db, stmt: Statement<P, TransitionRow>, params: P, action: 'command.expire' | 'command.timeout'): Promise<string[]> {
+  const rows = await run(db, stmt, params);
   for (const row of rows) {
     await recordAudit(db, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
     fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
@@ -69,7 +33,7 @@ async function transition(db: Db, statement: string, params: unknown[], action: 
  * when no id is given. Returns the ids it changed; call inside a transaction.
  */
 export function expireOverdue(db: Db, commandId?: string): Promise<string[]> {
-  return commandId ? transition(db, EXPIRE_ONE_SQL, [commandId], 'command.expire') : transition(db, EXPIRE_SQL, [], 'command.expire');
+  return commandId ? transition(db, EXPIRE_ONE, [commandId], 'command.expire') : transition(db, EXPIRE_BATCH, [], 'command.expire');
 }
 
 /**
@@ -77,7 +41,7 @@ export function expireOverdue(db: Db, commandId?: string): Promise<string[]> {
  * commands when no id is given. Returns the ids it changed; call inside a transaction.
  */
 export function timeOutOverdue(db: Db, commandId?: string): Promise<string[]> {
-  return commandId ? transition(db, TIME_OUT_ONE_SQL, [commandId], 'command.timeout') : transition(db, TIME_OUT_SQL, [], 'command.timeout');
+  return commandId ? transition(db, TIME_OUT_ONE, [commandId], 'command.timeout') : transition(db, TIME_OUT_BATCH, [], 'command.timeout');
 }
 
 interface SweepResult {
@@ -98,7 +62,7 @@ async function sweepCommands(db: Database): Promise<SweepResult> {
     for (;;) {
       const ids = await inPgTransaction(db.pool, (client) => apply(client));
       result[key] += ids.length;
-      if (ids.length < BATCH) break;
+      if (ids.length < SWEEP_BATCH) break;
     }
   }
   return result;

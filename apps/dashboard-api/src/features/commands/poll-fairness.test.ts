@@ -3,7 +3,7 @@
 // before any query), and a new command wakes only the polls of the agent that can claim it.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { CLAIM_SQL } from './agent-commands.service.ts';
+import { CLAIM } from './commands.sql.ts';
 import { createFleet, notifierOf, pollAs } from '../../../test/support/command-fixtures.ts';
 
 let app: TestApp;
@@ -65,7 +65,9 @@ describe('wake-ups', () => {
     const claims: string[] = [];
     const query = app.db.pool.query.bind(app.db.pool);
     const spy = vi.spyOn(app.db.pool, 'query').mockImplementation(((text: unknown, values?: unknown[]) => {
-      if (text === CLAIM_SQL && Array.isArray(values)) claims.push(values[0] as string);
+      // The service runs the hand-out as a named statement: an object {name, text, values}.
+      const call = typeof text === 'object' && text !== null ? (text as { text: string; values?: unknown[] }) : { text, values };
+      if (call.text === CLAIM.text && Array.isArray(call.values)) claims.push(call.values[0] as string);
       return query(text as string, values);
     }) as typeof app.db.pool.query);
     try {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoggedInUser } from '../../../test/support/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/support/test-app.ts';
-import { CLAIM_SQL, claimParams } from './agent-commands.service.ts';
+import { CLAIM, claimParams } from './commands.sql.ts';
 import { enqueueCommand } from './command-queue.ts';
 import { createFleet, notifierOf, pollAs, type Fleet } from '../../../test/support/command-fixtures.ts';
 
@@ -77,7 +77,7 @@ describe('a poll waiting when access is revoked', () => {
       await revoke(fleet);
       const reboot = await rebootAfter(fleet);
       // What a poll authenticated before the revocation runs next.
-      const { rows } = await app.db.pool.query(CLAIM_SQL, claimParams({ id: fleet.agent.agent.id, organizationId: fleet.agent.agent.organizationId, tokenId: fleet.agent.tokenId }, 10));
+      const { rows } = await app.db.pool.query(CLAIM.text, claimParams({ id: fleet.agent.agent.id, organizationId: fleet.agent.agent.organizationId, tokenId: fleet.agent.tokenId }, 10));
       expect(rows).toEqual([]);
       await expectNotDelivered(reboot.id);
     }

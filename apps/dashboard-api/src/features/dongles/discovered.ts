@@ -3,11 +3,9 @@
 // possession window), so a click on one of them succeeds unless someone else was faster.
 import { z } from 'zod';
 import type { ApiRouter } from '../../platform/http/api-router.ts';
-import type { Database } from '../../platform/database.ts';
+import { run, type Database } from '../../platform/database.ts';
 import { currentScope } from '../organizations/org-scope.ts';
-import { reportedRecentlySql, stateSql } from './dongle-state.ts';
-
-const DISCOVERED_LIMIT = 200;
+import { DISCOVERED, DISCOVERED_LIMIT } from './dongles.sql.ts';
 
 export const discoveredDongleView = z.object({
   deviceId: z.string(),
@@ -20,17 +18,7 @@ export const discoveredList = z.object({ items: z.array(discoveredDongleView) })
 export type DiscoveredDongle = z.infer<typeof discoveredDongleView>;
 
 export async function listDiscovered(db: Database, organizationId: string): Promise<DiscoveredDongle[]> {
-  const { rows } = await db.pool.query<{ deviceId: string; firmwareVersion: string | null; lastSeenAt: Date; agentId: string; agentName: string }>(
-    `SELECT d.device_id AS "deviceId", d.firmware_version AS "firmwareVersion", d.last_seen_at AS "lastSeenAt",
-            a.id::text AS "agentId", a.name AS "agentName"
-       FROM dongles d
-       JOIN agents a ON a.id = d.last_seen_agent_id
-      WHERE d.ownership_state IN (${stateSql('claim').from}) AND a.organization_id = $1::uuid AND a.revoked_at IS NULL
-        AND ${reportedRecentlySql('d')}
-      ORDER BY d.last_seen_at DESC, d.device_id
-      LIMIT $2`,
-    [organizationId, DISCOVERED_LIMIT],
-  );
+  const rows = await run(db.pool, DISCOVERED, [organizationId, DISCOVERED_LIMIT]);
   return rows.map((row) => ({ ...row, lastSeenAt: row.lastSeenAt.toISOString() }));
 }
 

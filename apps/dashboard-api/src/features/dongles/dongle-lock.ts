@@ -1,21 +1,16 @@
 // Row locks for every dongle state change: SELECT … FOR UPDATE inside the change's transaction,
 // so concurrent claims, releases, acks and group creations on one dongle run one after another.
-import { Prisma } from '../../generated/prisma/client.ts';
-import type { OwnershipState } from '../../generated/prisma/enums.ts';
+import { Prisma, type Dongle } from '../../generated/prisma/client.ts';
 import type { Tx } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import { reportedRecentlySql } from './dongle-state.ts';
 
-export interface LockedDongle {
-  id: string;
-  deviceId: string;
-  ownerUserId: string | null;
-  organizationId: string | null;
-  state: OwnershipState;
-  lastSeenAgentId: string | null;
+/** The locked row's fields the state changes read (Prisma's Dongle), plus the possession check. */
+export type LockedDongle = Pick<Dongle, 'id' | 'deviceId' | 'ownerUserId' | 'organizationId' | 'lastSeenAgentId'> & {
+  state: Dongle['ownershipState'];
   /** last_seen_at within the report window (proof of possession; by the database clock). */
   reportedRecently: boolean;
-}
+};
 
 async function lockRow(tx: Tx, where: { id: string } | { deviceId: string }, organizationId?: string): Promise<LockedDongle | undefined> {
   const key = 'id' in where ? Prisma.sql`id = ${where.id}::uuid` : Prisma.sql`device_id = ${where.deviceId}`;

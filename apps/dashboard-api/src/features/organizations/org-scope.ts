@@ -11,14 +11,14 @@
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../../config.ts';
 import type { ApiKeyScope, OrgRole } from '../../generated/prisma/enums.ts';
-import type { Database } from '../../platform/database.ts';
+import { run, type Database } from '../../platform/database.ts';
 import { forbidden, notFound, unauthorized } from '../../platform/errors.ts';
 import { assertWithinLimits, clientIp, createRateLimit } from '../../platform/rate-limit.ts';
 import { sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
-import type { SessionUser } from '../auth/principal.ts';
 import { effectiveRole, may, type Permission } from './policy.ts';
 import { isActiveUser } from '../auth/user-status.ts';
+import { API_KEY, API_KEY_TOUCH, MEMBERSHIP } from './organizations.sql.ts';
 
 export interface OrgScope {
   orgId: string;
@@ -54,35 +54,7 @@ export function currentScope(res: Response): OrgScope {
 /** API keys look like `fk_<43 base64url characters>`; agent tokens have no prefix. */
 export const API_KEY_PATTERN = /^Bearer (fk_[A-Za-z0-9_-]{20,200})$/;
 
-/** The key, its user and the user's current membership in the key's organization, in one read. */
-const API_KEY_SQL = `
-  SELECT k.id::text AS id, k.organization_id::text AS "organizationId", k.scope::text AS scope, m.role::text AS "memberRole",
-         u.id::text AS "userId", u.email, u.role::text AS "userRole", u.status::text AS status, u.email_verified_at AS "emailVerifiedAt"
-    FROM api_keys k
-    JOIN users u ON u.id = k.user_id
-    JOIN memberships m ON m.organization_id = k.organization_id AND m.user_id = k.user_id
-   WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND k.expires_at > now()`;
-
-/** The caller's membership in the addressed organization (or their personal one); exported for the bench baseline. */
-export const MEMBERSHIP_SQL = `
-  SELECT o.id::text AS id, m.role::text AS role
-    FROM organizations o
-    JOIN memberships m ON m.organization_id = o.id AND m.user_id = $1::uuid
-   WHERE CASE WHEN $2::uuid IS NULL THEN o.personal_owner_user_id = $1::uuid ELSE o.id = $2::uuid END`;
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface KeyRow {
-  id: string;
-  organizationId: string;
-  scope: ApiKeyScope;
-  memberRole: OrgRole;
-  userId: string;
-  email: string;
-  userRole: SessionUser['role'];
-  status: SessionUser['status'];
-  emailVerifiedAt: Date | null;
-}
 
 export function createOrgGuards(db: Database, config: Pick<Config, 'rateLimits'>) {
   const perKey = createRateLimit(db, { name: 'api-key', ...config.rateLimits.apiKey });
@@ -91,13 +63,12 @@ export function createOrgGuards(db: Database, config: Pick<Config, 'rateLimits'>
   const apiKey: RequestHandler = async (req, res, next) => {
     const match = API_KEY_PATTERN.exec(req.get('authorization') ?? '');
     if (!match) return next();
-    const { rows } = await db.pool.query<KeyRow>({ name: 'api-key-auth', text: API_KEY_SQL, values: [sha256Hex(match[1]!)] });
-    const key = rows[0];
+    const [key] = await run(db.pool, API_KEY, [sha256Hex(match[1]!)]);
     // Unknown, revoked, expired, or its user no longer a member: all the same 401.
     if (!key) return next(unauthorized('A valid API key is required.', 'invalid_api_key'));
     if (!isActiveUser(key)) return next(forbidden('account_suspended', 'This account is suspended.'));
     assertWithinLimits([await perKey.hit(key.id)]);
-    await db.pool.query({ name: 'api-key-touch', text: 'UPDATE api_keys SET last_used_at = now(), last_used_ip = $2 WHERE id = $1::uuid', values: [key.id, clientIp(req)] });
+    await run(db.pool, API_KEY_TOUCH, [key.id, clientIp(req)]);
     res.locals.user = { id: key.userId, email: key.email, role: key.userRole, status: key.status, emailVerifiedAt: key.emailVerifiedAt };
     res.locals.userId = key.userId;
     res.locals.apiKey = { id: key.id, organizationId: key.organizationId, scope: key.scope };
@@ -117,9 +88,9 @@ export function createOrgGuards(db: Database, config: Pick<Config, 'rateLimits'>
         if (addressed !== undefined && addressed !== res.locals.apiKey.organizationId) return next(notFound('Organization'));
         scope = res.locals.org!;
       } else {
-        const { rows } = await db.pool.query<{ id: string; role: OrgRole }>({ name: 'org-membership', text: MEMBERSHIP_SQL, values: [user.id, addressed ?? null] });
-        if (!rows[0]) return next(notFound('Organization'));
-        scope = { orgId: rows[0].id, role: rows[0].role, userId: user.id, apiKeyId: null };
+        const [membership] = await run(db.pool, MEMBERSHIP, [user.id, addressed ?? null]);
+        if (!membership) return next(notFound('Organization'));
+        scope = { orgId: membership.id, role: membership.role, userId: user.id, apiKeyId: null };
         res.locals.org = scope;
       }
       if (!may(scope.role, permission)) {

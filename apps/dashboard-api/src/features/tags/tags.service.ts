@@ -2,13 +2,14 @@
 // organization's dongles; another organization's is a 404 like a missing one. Each change is audited in
 // its transaction: one row per dongle for single changes, one row for a bulk change (with the
 // count and the selector or ids), so tagging 100k dongles does not write 100k audit rows.
-import type { Database } from '../../platform/database.ts';
+import { inPgTransaction, run, type Database } from '../../platform/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
 import { lockOrgDongle } from '../dongles/dongle-lock.ts';
 import { MAX_TAGS_PER_DONGLE, type TagMap } from '../dongles/tag-rules.ts';
-import { selectorSql, type Selector } from '../dongles/tag-selector.ts';
+import type { Selector } from '../dongles/tag-selector.ts';
+import { BULK_TAGS_BY_IDS, bulkTagsBySelector } from './tags.sql.ts';
 
 export const MAX_BULK_IDS = 1_000;
 
@@ -58,33 +59,18 @@ export function createTagsService(deps: { db: Database }) {
    * One UPDATE over the organization's dongles: `(tags - remove) || set`. Explicit ids must all be the
    * caller's (otherwise 404, nothing changed); a selector changes whatever of theirs matches.
    * A dongle that would pass the tag limit fails the whole change (422), nothing is written.
+   * One raw pg transaction (tags.sql.ts: why).
    */
   async function bulk(scope: OrgScope, input: BulkTagInput, context: RequestContext): Promise<{ matched: number; changed: number }> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const params: unknown[] = [scope.orgId, input.remove, JSON.stringify(input.set)];
-      let where: string;
+    return inPgTransaction(pool, async (client) => {
+      const head = [scope.orgId, input.remove, JSON.stringify(input.set)] as const;
+      let rows;
       if (input.dongleIds) {
-        params.push(input.dongleIds);
-        where = `d.id = ANY($4::uuid[])`;
+        rows = await run(client, BULK_TAGS_BY_IDS, [...head, input.dongleIds]);
       } else {
-        const compiled = selectorSql(input.selector!.terms, 'd', 4);
-        params.push(...compiled.params);
-        where = compiled.sql;
+        const bySelector = bulkTagsBySelector(input.selector!.terms);
+        rows = await run(client, bySelector.statement, [...head, ...bySelector.params]);
       }
-      const { rows } = await client.query<{ id: string; changed: boolean; count: number }>(
-        `WITH target AS (
-           SELECT d.id, d.tags FROM dongles d WHERE d.organization_id = $1::uuid AND ${where} ORDER BY d.id FOR UPDATE
-         ), updated AS (
-           UPDATE dongles d SET tags = (t.tags - $2::text[]) || $3::jsonb, updated_at = now()
-             FROM target t WHERE d.id = t.id AND (t.tags - $2::text[]) || $3::jsonb <> t.tags
-           RETURNING d.id, (SELECT count(*) FROM jsonb_object_keys(d.tags))::int AS count
-         )
-         SELECT t.id::text AS id, u.id IS NOT NULL AS changed, COALESCE(u.count, 0) AS count
-           FROM target t LEFT JOIN updated u ON u.id = t.id`,
-        params,
-      );
       if (input.dongleIds && rows.length !== new Set(input.dongleIds).size) throw notFound('Dongle');
       const worst = Math.max(0, ...rows.map((r) => r.count));
       if (worst > MAX_TAGS_PER_DONGLE) throw tooManyTags(worst);
@@ -98,14 +84,8 @@ export function createTagsService(deps: { db: Database }) {
           context,
         });
       }
-      await client.query('COMMIT');
       return { matched: rows.length, changed };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   return {

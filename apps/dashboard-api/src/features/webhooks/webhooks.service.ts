@@ -4,7 +4,7 @@
 // never a secret.
 import type { Config } from '../../config.ts';
 import type { Webhook } from '../../generated/prisma/client.ts';
-import type { Database } from '../../platform/database.ts';
+import type { Database, Tx } from '../../platform/database.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { DongleTokenKeyRing } from '../dongles/token-crypto.ts';
@@ -41,8 +41,9 @@ export function createWebhooksService(deps: { db: Database; keyRing: () => Dongl
     }
   }
 
-  async function load(scope: OrgScope, webhookId: string): Promise<Webhook> {
-    const webhook = await db.prisma.webhook.findFirst({ where: { id: webhookId, organizationId: scope.orgId } });
+  /** The organization's webhook or 404; inside a transaction, read on that transaction (`tx`). */
+  async function load(scope: OrgScope, webhookId: string, client: Pick<Tx, 'webhook'> = db.prisma): Promise<Webhook> {
+    const webhook = await client.webhook.findFirst({ where: { id: webhookId, organizationId: scope.orgId } });
     if (!webhook) throw notFound('Webhook');
     return webhook;
   }
@@ -74,7 +75,7 @@ export function createWebhooksService(deps: { db: Database; keyRing: () => Dongl
     async update(scope: OrgScope, webhookId: string, body: UpdateWebhookBody, context: RequestContext) {
       if (body.url) await checkReachable(body.url);
       return db.prisma.$transaction(async (tx) => {
-        const before = await load(scope, webhookId);
+        const before = await load(scope, webhookId, tx);
         const reenable = body.enabled === true && !before.enabled;
         const updated = await tx.webhook.update({
           where: { id: webhookId },
@@ -102,7 +103,7 @@ export function createWebhooksService(deps: { db: Database; keyRing: () => Dongl
 
     async remove(scope: OrgScope, webhookId: string, context: RequestContext) {
       await db.prisma.$transaction(async (tx) => {
-        const webhook = await load(scope, webhookId);
+        const webhook = await load(scope, webhookId, tx);
         await tx.webhook.delete({ where: { id: webhookId } });
         await recordAudit(tx, { actor: actor(scope), action: 'webhook.delete', targetType: 'webhook', targetId: webhookId, details: { organizationId: scope.orgId, host: host(webhook.url) }, context });
       });
@@ -112,7 +113,7 @@ export function createWebhooksService(deps: { db: Database; keyRing: () => Dongl
       const secret = generateWebhookSecret();
       const overlapMs = overlapSeconds === undefined ? settings.secretOverlapMs : overlapSeconds * 1000;
       const updated = await db.prisma.$transaction(async (tx) => {
-        const webhook = await load(scope, webhookId);
+        const webhook = await load(scope, webhookId, tx);
         const next = await tx.webhook.update({
           where: { id: webhookId },
           data: {
@@ -130,7 +131,7 @@ export function createWebhooksService(deps: { db: Database; keyRing: () => Dongl
     /** Queues a `webhook.test` message through the normal delivery path (signing, SSRF, log). */
     async test(scope: OrgScope, webhookId: string, context: RequestContext) {
       return db.prisma.$transaction(async (tx) => {
-        const webhook = await load(scope, webhookId);
+        const webhook = await load(scope, webhookId, tx);
         if (!webhook.enabled) throw unprocessable('The request is not valid.', [{ path: 'webhookId', message: 'the webhook is disabled; enable it first' }]);
         const id = crypto.randomUUID();
         const payload = JSON.stringify({ id: null, type: 'webhook.test', timestamp: new Date().toISOString(), organizationId: scope.orgId, subject: { type: 'webhook', id: webhookId }, data: {} });
