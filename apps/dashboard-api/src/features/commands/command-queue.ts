@@ -141,12 +141,7 @@ export const CANCEL_TEXT: Record<CancelReason, string> = {
   job_cancelled: 'job cancelled',
 };
 
-export interface CancelledCommand {
-  id: string;
-  dongle_id: string;
-  type: string;
-  organization_id: string;
-}
+export type CancelledCommand = Pick<CommandRow, 'id' | 'dongle_id' | 'type' | 'organization_id'>;
 
 // The lifecycle's cancel over a set of commands, with their command.cancelled events in the same
 // statement (a job may hold thousands of QUEUED commands: one statement, not one per command).

@@ -2,7 +2,8 @@
 // window, as for commands), within the rollout's rate (token bucket) and in-flight cap. Each
 // execution's command is created in the same transaction that moves it PENDING → IN_PROGRESS, so
 // each is handed out once.
-import type { Tx } from '../../platform/database.ts';
+import type { Dongle, JobExecution } from '../../generated/prisma/client.ts';
+import type { TableRow, Tx } from '../../platform/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { COMMANDABLE_STATE, reportedRecentlySql } from '../dongles/dongle-state.ts';
 import { executionEvents } from './job-events.ts';
@@ -13,15 +14,8 @@ import { refill, stageBoundary, type ExecutionCounts } from './job-rules.ts';
 /** Most executions handed out by one job in one tick. */
 const DISPATCH_BATCH = 500;
 
-interface Candidate {
-  id: string;
-  dongle_id: string;
-  organization_id: string | null;
-  ownership_state: string;
-  chip_family: string | null;
-  board_revision: string | null;
-  firmware_version: string | null;
-}
+/** A PENDING execution with what the hand-out checks of its dongle. */
+type Candidate = Pick<TableRow<JobExecution>, 'id' | 'dongle_id'> & Pick<TableRow<Dongle>, 'organization_id' | 'ownership_state' | 'chip_family' | 'board_revision' | 'firmware_version'>;
 
 /** Hands out PENDING executions of the open stages to online dongles, within rate and in-flight caps. */
 export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, image: FirmwareTarget | undefined): Promise<number> {

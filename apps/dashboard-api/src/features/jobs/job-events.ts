@@ -2,7 +2,8 @@
 // of the change like the audit rows. Per-execution events for the steady flow (hand-out, result,
 // skip at hand-out: bounded by maxInFlight and the tick batch); one counting event for the bulk
 // transitions (skips at start, deadline, abort, cancel), which can touch every target at once.
-import type { Tx } from '../../platform/database.ts';
+import type { JobExecution } from '../../generated/prisma/client.ts';
+import type { TableRow, Tx } from '../../platform/database.ts';
 import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { EventType } from '../../platform/events/event-types.ts';
 
@@ -12,12 +13,8 @@ export function jobEvent(tx: Tx, job: JobRef, type: Extract<EventType, `job.${st
   return recordEvent(tx, { organizationId: job.organization_id, type, subjectId: job.id, data });
 }
 
-export interface ExecutionChange {
-  id: string;
-  dongle_id: string;
-  status: string;
-  reason: string | null;
-}
+/** An execution that changed, as its statements return it. */
+export type ExecutionChange = Pick<TableRow<JobExecution>, 'id' | 'dongle_id' | 'status' | 'reason'>;
 
 export async function executionEvents(tx: Tx, job: JobRef, changes: ExecutionChange[]): Promise<void> {
   for (const change of changes) {

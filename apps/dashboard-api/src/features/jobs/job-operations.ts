@@ -1,22 +1,17 @@
 // What a job's operation puts in each execution's command: the same typed command for every
 // target, a CAN configuration (the dongle's own replaced, its version bumped, as a PUT would), or
 // a firmware update naming the image, its hash and signature.
-import type { Tx } from '../../platform/database.ts';
+import type { FirmwareImage, SigningKey } from '../../generated/prisma/client.ts';
+import type { TableRow, Tx } from '../../platform/database.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { enqueueCommand } from '../commands/command-queue.ts';
 import { TTL_MAX_SECONDS } from '../commands/command-payloads.ts';
 import { SYSTEM, type JobRow } from './job-row.ts';
 
-export interface FirmwareTarget {
-  id: string;
-  version: string;
-  chip_family: string;
-  board_revision: string;
-  size: number;
-  sha256: string;
-  signature: Buffer | null;
-  public_key: Buffer | null;
-}
+/** The image a firmware job installs, with the public key it verified under (none: unsigned). */
+export type FirmwareTarget = Pick<TableRow<FirmwareImage>, 'id' | 'version' | 'chip_family' | 'board_revision' | 'size' | 'sha256' | 'signature'> & {
+  public_key: TableRow<SigningKey>['public_key'] | null;
+};
 
 /** The firmware image a job installs (with its signing key), or undefined for other jobs. */
 export async function loadImage(tx: Tx, imageId: string | null): Promise<FirmwareTarget | undefined> {

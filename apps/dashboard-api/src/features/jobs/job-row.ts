@@ -1,5 +1,6 @@
 // A job as the scheduler reads it (its row, locked for one tick) and its execution counters.
-import type { Tx } from '../../platform/database.ts';
+import type { Job } from '../../generated/prisma/client.ts';
+import type { TableRow, Tx } from '../../platform/database.ts';
 import type { StoredCanConfig } from '../can-config/can-config.presenter.ts';
 import type { SelectorTerm } from '../dongles/tag-selector.ts';
 import { emptyCounts, type ExecutionCounts } from './job-rules.ts';
@@ -8,25 +9,18 @@ import type { AbortRule, Rollout } from './jobs.schemas.ts';
 /** The actor of everything the scheduler does on its own. */
 export const SYSTEM = { type: 'system' } as const;
 
-export interface JobRow {
-  id: string;
-  organization_id: string;
-  created_by_user_id: string | null;
-  operation: 'COMMAND' | 'CAN_CONFIG' | 'FIRMWARE_UPDATE';
+/** The jobs row (its JSON columns typed), with two values computed by the database clock. */
+export type JobRow = Pick<
+  TableRow<Job>,
+  'id' | 'organization_id' | 'created_by_user_id' | 'operation' | 'firmware_image_id' | 'selector' | 'execution_timeout_seconds' | 'status' | 'current_stage' | 'target_count' | 'dispatch_credit'
+> & {
   spec: JobSpec;
-  firmware_image_id: string | null;
-  selector: string | null;
   rollout: Rollout;
   abort_rules: AbortRule[];
-  execution_timeout_seconds: number;
-  status: 'SCHEDULED' | 'IN_PROGRESS' | 'PAUSED' | 'COMPLETED' | 'ABORTED' | 'CANCELLED';
-  current_stage: number;
-  target_count: number;
-  dispatch_credit: number;
-  /** Seconds since last_dispatch_at by the database clock. */
+  /** Seconds since last_dispatch_at. */
   elapsed: number;
   past_deadline: boolean;
-}
+};
 
 export interface JobSpec {
   command?: { type: string; payload: unknown };
