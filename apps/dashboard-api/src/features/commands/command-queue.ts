@@ -168,7 +168,7 @@ const CANCEL_BY_JOB_SQL = cancelQueuedSql('job_id = $1::uuid');
 export async function cancelQueued(
   db: Db,
   which: { dongleIds: string[] } | { jobId: string },
-  audit: { actor: Actor; reason: CancelReason; context?: RequestContext; organizationId?: string },
+  audit: { actor: Actor; reason: CancelReason; context?: RequestContext },
 ): Promise<CancelledCommand[]> {
   if ('dongleIds' in which && which.dongleIds.length === 0) return [];
   const [statement, target] = 'jobId' in which ? [CANCEL_BY_JOB_SQL, which.jobId] : [CANCEL_BY_DONGLES_SQL, which.dongleIds];
@@ -183,7 +183,8 @@ export async function cancelQueued(
       targetId: row.id,
       details: { dongleId: row.dongle_id, type: row.type, reason: audit.reason, ...jobId },
       context: audit.context,
-      ...(audit.organizationId ? { organizationId: audit.organizationId } : {}),
+      // The command's organization, whoever cancels (an admin's force-release, the claim lapse).
+      organizationId: row.organization_id,
     })),
   );
   for (const row of cancelled) fleetCounters.commandsFinished.inc({ type: row.type, status: 'CANCELLED' });

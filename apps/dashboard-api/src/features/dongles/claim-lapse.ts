@@ -47,6 +47,7 @@ export async function lapseStaleClaims(db: Database, cancelCommands: CancelComma
           targetType: 'dongle',
           targetId: row.id,
           details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: FROM, to: TO, timeoutSeconds: timeoutMs / 1000 },
+          organizationId: row.organizationId,
         });
       }
       await recordEvents(
