@@ -4,7 +4,7 @@
 // delivered: the execution goes back to PENDING and is handed out again when the dongle returns,
 // until the deadline; then it is TIMED_OUT like every execution still PENDING.
 import { sql, type Tx } from '../../platform/database.ts';
-import { statusIs } from '../commands/command-lifecycle.ts';
+import { overdueSql, statusIs } from '../commands/command-lifecycle.ts';
 import { bulkExecutionEvent, executionEvents, type ExecutionChange } from './job-events.ts';
 import type { JobRow } from './job-row.ts';
 import { EXECUTION_OF_COMMAND } from './job-rules.ts';
@@ -12,7 +12,7 @@ import { EXECUTION_OF_COMMAND } from './job-rules.ts';
 const text = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const outcomes = Object.entries(EXECUTION_OF_COMMAND);
 /** Still QUEUED but past expires_at: as good as EXPIRED (the sweeper marks it so soon). */
-const overdueQueued = `(${statusIs('expire', 'c.status')} AND c.expires_at <= now())`;
+const overdueQueued = `(${statusIs('expire', 'c.status')} AND ${overdueSql('expire', 'c')})`;
 
 // $1 firmware job, $2 the image's version, $3 the execution timeout (s), $4 the job.
 const RECONCILE_SQL = `
