@@ -6,8 +6,9 @@
 // Safe on several instances at once: each batch is one UPDATE over rows it locks with SKIP
 // LOCKED, guarded by the status it changes (and the overdue condition), so two sweepers (or a
 // sweeper and a request) never both apply a transition. Every changed command gets its own
-// audit row (targetType 'command', targetId its id, details {dongleId}), so a command's audit
-// trail is complete whoever applied the timer; the row belongs to the command's organization. The statements are in commands.sql.ts.
+// audit row (targetType 'command', targetId its id, details {dongleId}, in the command's
+// organization), so a command's audit trail is complete whoever applied the timer. The
+// statements are in commands.sql.ts.
 import { inPgTransaction, run, type Database, type Db, type Statement } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
