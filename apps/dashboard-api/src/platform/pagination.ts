@@ -144,11 +144,16 @@ export function inIdOrder<T extends { id: string }>(ids: string[], rows: T[]): T
 }
 
 /**
- * For lists read by one raw query that selects `created_at::text AS k` and fetches `limit + 1`
- * rows: the page, shaped by `present`, and the cursor of the next one.
+ * For lists that fetch `limit + 1` rows (the extra one tells whether another page exists): the
+ * page, shaped by `present`, and the cursor of the next one from the last row's sort key.
  */
-export function toPage<R extends { id: string; k: string }, T>(rows: R[], limit: number, present: (row: R) => T): Page<T> {
+export function pageFrom<R, T>(rows: R[], limit: number, present: (row: R) => T, sortKey: (row: R) => readonly string[]): Page<T> {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(present), nextCursor: rows.length > limit && last ? encodeCursor([last.k, last.id]) : null };
+  return { items: page.map(present), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(sortKey(last)) : null };
+}
+
+/** pageFrom for the newest-first lists whose query selects `created_at::text AS k`. */
+export function toPage<R extends { id: string; k: string }, T>(rows: R[], limit: number, present: (row: R) => T): Page<T> {
+  return pageFrom(rows, limit, present, (row) => [row.k, row.id]);
 }

@@ -1,4 +1,5 @@
 // Small display helpers shared by the pages.
+import { REPORT_WINDOW_SECONDS } from '../../../dashboard-api/src/features/dongles/dongle-state.ts';
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
@@ -15,8 +16,8 @@ export function timeAgo(iso: string | null | undefined, now = Date.now()): strin
 
 export const dateTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
-/** A dongle counts as online when an agent reported it within the possession window (5 min). */
-export const DONGLE_ONLINE_MS = 5 * 60_000;
+/** A dongle counts as online when an agent reported it within the API's report window (5 min). */
+export const DONGLE_ONLINE_MS = REPORT_WINDOW_SECONDS * 1000;
 export const dongleOnline = (lastSeenAt: string | null, now = Date.now()) => lastSeenAt !== null && now - new Date(lastSeenAt).getTime() < DONGLE_ONLINE_MS;
 
 export const stateLabel: Record<string, string> = {

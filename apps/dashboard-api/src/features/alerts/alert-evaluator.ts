@@ -10,6 +10,7 @@ import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.
 import type { Logger } from '../../platform/logger.ts';
 import { recordEvent } from '../../platform/events/event-writer.ts';
 import { activeUserSql } from '../auth/user-status.ts';
+import { COMMANDABLE_STATE_SQL } from '../dongles/dongle-state.ts';
 import { holdsSql } from '../organizations/policy.ts';
 
 const RULE_LOCK_CLASS = 7014;
@@ -29,9 +30,10 @@ interface Rule {
 async function breaches(client: pg.PoolClient, rule: Rule): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   if (rule.kind === 'dongle_offline') {
+    // Dongles in service (the state that takes commands) that no agent reported for offlineMinutes.
     const { rows } = await client.query<{ id: string; device_id: string; last_seen_at: Date | null }>(
       `SELECT id::text, device_id, last_seen_at FROM dongles
-        WHERE organization_id = $1::uuid AND ownership_state = 'CLAIMED_ACTIVE'
+        WHERE organization_id = $1::uuid AND ownership_state = ${COMMANDABLE_STATE_SQL}
           AND (last_seen_at IS NULL OR last_seen_at < now() - make_interval(mins => $2))`,
       [rule.organizationId, rule.offlineMinutes],
     );

@@ -4,7 +4,7 @@
 import type { Database } from '../../platform/database.ts';
 import { tooManyRequests } from '../../platform/errors.ts';
 import type { SessionUser } from '../auth/principal.ts';
-import { encodeCursor } from '../../platform/pagination.ts';
+import { pageFrom, type Page } from '../../platform/pagination.ts';
 import { exportFormats, presentAuditLog } from './audit.presenter.ts';
 import { createAuditRepository, type AuditRepository } from './audit.repository.ts';
 import type { AuditExportQuery, AuditFilters, AuditListQuery, AuditLogView, ExportFormat } from './audit.schemas.ts';
@@ -50,14 +50,12 @@ export function createAuditReview({ db, maxConcurrentExports = MAX_CONCURRENT_EX
     }
   }
   return {
-    async list(query: AuditListQuery, organizationId?: string): Promise<{ items: AuditLogView[]; nextCursor: string | null }> {
+    async list(query: AuditListQuery, organizationId?: string): Promise<Page<AuditLogView>> {
       const { cursor, limit, ...rest } = query;
       const filters: AuditFilters = { ...rest, organizationId };
       // One row more than the page tells whether another page exists.
       const rows = await repository.page(filters, cursor, limit + 1);
-      const items = rows.slice(0, limit).map(presentAuditLog);
-      const last = items.at(-1);
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
+      return pageFrom(rows, limit, presentAuditLog, (row) => [row.created_at_utc, row.id]);
     },
 
     /** Records the export (even one the client abandons), then hands back its chunks to stream. */

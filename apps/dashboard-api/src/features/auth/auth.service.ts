@@ -2,7 +2,7 @@
 // in the transaction of its change; secrets (passwords, tokens) never reach an audit row or log.
 import type { Config } from '../../config.ts';
 import type { Database, Tx } from '../../platform/database.ts';
-import { AppError, forbidden, tooManyRequests } from '../../platform/errors.ts';
+import { AppError, tooManyRequests } from '../../platform/errors.ts';
 import type { BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createRateLimit } from '../../platform/rate-limit.ts';
@@ -15,7 +15,7 @@ import { invalidToken, issueResetToken, issueVerificationToken, redeemResetToken
 import type { PasswordHasher } from './password-hashing.ts';
 import { normalizePassword } from '../../platform/password-policy.ts';
 import { endSessions } from './session-revocation.ts';
-import { isActiveUser } from './user-status.ts';
+import { accountSuspended, isActiveUser } from './user-status.ts';
 
 export const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Email or password is incorrect.');
 
@@ -120,7 +120,7 @@ export function createAuthService({ db, hasher, config, logger, personalOrganiza
       await loginFailures.refund(email);
       if (!isActiveUser(user)) {
         await audit({ actor, action: 'auth.login', targetType: 'user', targetId: user.id, result: 'denied', details: { reason: 'account_suspended' }, context });
-        throw forbidden('account_suspended', 'This account is suspended.');
+        throw accountSuspended();
       }
       // A hash made with weaker parameters than today's is replaced while we know the password.
       const rehash = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : undefined;

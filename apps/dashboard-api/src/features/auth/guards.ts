@@ -14,7 +14,7 @@ import { run, type Database } from '../../platform/database.ts';
 import { forbidden, unauthorized } from '../../platform/errors.ts';
 import { safeEqual, sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
-import { isActiveUser } from './user-status.ts';
+import { accountSuspended, isActiveUser } from './user-status.ts';
 import { AGENT_AUTH, SESSION_USER } from './auth.sql.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -60,7 +60,7 @@ export function createGuards(db: Database, org: OrganizationGuards): Guards {
       req.session.destroy(() => next(unauthorized()));
       return;
     }
-    if (!isActiveUser(user)) return next(forbidden('account_suspended', 'This account is suspended.'));
+    if (!isActiveUser(user)) return next(accountSuspended());
     res.locals.user = user;
     res.locals.userId = user.id;
     next();

@@ -169,6 +169,10 @@ describe('POST /api/agent/commands/:id/result', () => {
     expect(first.body.completedAt).not.toBeNull();
     const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'command.result', targetId: command.id } });
     expect(audit).toMatchObject({ actorType: 'agent', actorId: fleet.agent.agent.id });
+    // Written on the raw pg transaction, still in the agent's organization (the org audit log).
+    const { organizationId } = await app.db.prisma.command.findUniqueOrThrow({ where: { id: command.id } });
+    expect(organizationId).not.toBeNull();
+    expect(audit?.organizationId).toBe(organizationId);
 
     const again = await postResult(app, fleet.agent.authorization, command.id, { status: 'SUCCEEDED', result: { rttMs: 3, echo: 'x', pong: true } });
     expect(again.status).toBe(200);

@@ -21,6 +21,7 @@ afterAll(async () => {
 });
 
 const statusOf = async (id: string) => (await app.db.prisma.command.findUnique({ where: { id } }))?.status;
+const organizationOf = async (on: TestApp, id: string) => (await on.db.prisma.command.findUniqueOrThrow({ where: { id } })).organizationId;
 
 describe('the sweeper', () => {
   it('expires a command nobody picked up within its TTL, without any request touching it', async () => {
@@ -29,6 +30,9 @@ describe('the sweeper', () => {
     await expect.poll(() => statusOf(command.id), { timeout: 15_000, interval: 200 }).toBe('EXPIRED');
     const audit = await app.db.prisma.auditLog.findFirst({ where: { action: 'command.expire', actorType: 'system', targetType: 'command', targetId: command.id } });
     expect(audit?.details).toEqual({ dongleId: fleet.dongle.id });
+    // A system row, still in the command's organization (its admins' audit log shows it).
+    expect(audit?.organizationId).toBe(await organizationOf(app, command.id));
+    expect(audit?.organizationId).not.toBeNull();
     expect((await pollAs(app, fleet.agent.authorization)).body.commands).toEqual([]);
   });
 
@@ -38,7 +42,7 @@ describe('the sweeper', () => {
     expect((await pollAs(app, fleet.agent.authorization)).body.commands).toHaveLength(1);
     await expect.poll(() => statusOf(command.id), { timeout: 15_000, interval: 200 }).toBe('TIMED_OUT');
     const audit = await app.db.prisma.auditLog.findMany({ where: { action: 'command.timeout', actorType: 'system', targetType: 'command', targetId: command.id } });
-    expect(audit.map((row) => row.details)).toEqual([{ dongleId: fleet.dongle.id }]);
+    expect(audit.map((row) => [row.details, row.organizationId])).toEqual([[{ dongleId: fleet.dongle.id }, await organizationOf(app, command.id)]]);
     const late = await postResult(app, fleet.agent.authorization, command.id, { status: 'SUCCEEDED' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('command_timed_out');
@@ -56,7 +60,7 @@ describe('the request paths treat overdue commands as expired or timed out', () 
     expect(cancel.status).toBe(409);
     expect(await statusOf(command.id)).toBe('EXPIRED');
     const audit = await lazy.db.prisma.auditLog.findMany({ where: { action: 'command.expire', targetType: 'command', targetId: command.id } });
-    expect(audit.map((row) => [row.actorType, row.details])).toEqual([['system', { dongleId: fleet.dongle.id }]]);
+    expect(audit.map((row) => [row.actorType, row.details, row.organizationId])).toEqual([['system', { dongleId: fleet.dongle.id }, await organizationOf(lazy, command.id)]]);
   });
 
   it('refuses a result that arrives after the execution timeout, marking the command TIMED_OUT', async () => {

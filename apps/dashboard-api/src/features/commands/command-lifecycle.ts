@@ -25,3 +25,13 @@ export const statusIs = (transition: CommandTransition, column = 'status'): stri
 
 /** The single target status of a transition, as a SQL literal (`complete` takes its target from the agent). */
 export const statusTo = (transition: Exclude<CommandTransition, 'complete'>): string => literal(COMMAND_TRANSITIONS[transition].to[0]!);
+
+/** The timer that drives a transition: a QUEUED command expires at expires_at, a DELIVERED one times out timeout_seconds after delivered_at. */
+const timerEnd = (transition: 'expire' | 'time_out', c: string) => (transition === 'expire' ? `${c}expires_at` : `${c}delivered_at + make_interval(secs => ${c}timeout_seconds)`);
+const prefix = (alias: string) => (alias ? `${alias}.` : '');
+
+/** `expire` / `time_out` is due for the commands row `alias` (by the database clock). */
+export const overdueSql = (transition: 'expire' | 'time_out', alias = ''): string => `${timerEnd(transition, prefix(alias))} <= now()`;
+
+/** The opposite: its timer is still running (a QUEUED command may be handed out, a DELIVERED one may take its result). */
+export const timerRunningSql = (transition: 'expire' | 'time_out', alias = ''): string => `${timerEnd(transition, prefix(alias))} > now()`;

@@ -52,6 +52,8 @@ async function expectNothingCrossesOver(a: Operator, b: Operator, dongleId: stri
   const event = await app.db.prisma.event.findFirstOrThrow({ where: { type: 'command.cancelled', subjectId: frameId } });
   expect(event.data).toMatchObject({ dongleId, type: 'SEND_FRAME', reason });
   expect(event.organizationId).toBe((await app.db.prisma.command.findUniqueOrThrow({ where: { id: frameId } })).organizationId);
+  // The audit row too belongs to that organization (its admins' audit log), whoever cancelled.
+  expect(audit.organizationId).toBe(event.organizationId);
 
   // B's own command runs and B reads its result; A gets 404 for it.
   const mine = await send(b, dongleId, { type: 'PING' });

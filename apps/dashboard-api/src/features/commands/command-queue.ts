@@ -4,7 +4,7 @@
 // only at commit, so a poller never wakes for a command it cannot see yet).
 import type { Command } from '../../generated/prisma/client.ts';
 import type { CommandType } from '../../generated/prisma/enums.ts';
-import { sql, type Db, type Tx } from '../../platform/database.ts';
+import { Prisma, sql, type Db, type Tx } from '../../platform/database.ts';
 import { notFound, quotaExceeded } from '../../platform/errors.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
 import { recordAudit, recordAudits, type Actor, type RequestContext } from '../../platform/audit/audit-writer.ts';
@@ -12,7 +12,7 @@ import { eventCtes, recordEvent } from '../../platform/events/event-writer.ts';
 import { parsePayload, TTL_DEFAULT_SECONDS, TTL_MAX_SECONDS } from './command-payloads.ts';
 import { assertCommandable, COMMANDABLE_STATE } from '../dongles/dongle-state.ts';
 import type { OwnershipEnd } from '../dongles/ownership-end.ts';
-import { statusIs, statusTo } from './command-lifecycle.ts';
+import { statusIs, statusTo, timerRunningSql } from './command-lifecycle.ts';
 import type { CommandRow } from './commands.sql.ts';
 
 export type { Command, CommandRow };
@@ -89,7 +89,7 @@ export async function enqueueCommand(tx: Tx, input: EnqueueInput): Promise<Comma
   assertCommandable(dongle.ownership_state, `Commands can only be sent to a dongle in ${COMMANDABLE_STATE}.`);
   if (input.queuedLimit !== undefined) {
     const [{ queued }] = (await tx.$queryRaw<{ queued: number }[]>`
-      SELECT count(*)::int AS queued FROM commands WHERE dongle_id = ${input.dongleId}::uuid AND status = 'QUEUED' AND expires_at > now()`) as [{ queued: number }];
+      SELECT count(*)::int AS queued FROM commands WHERE dongle_id = ${input.dongleId}::uuid AND ${Prisma.raw(statusIs('deliver'))} AND ${Prisma.raw(timerRunningSql('expire'))}`) as [{ queued: number }];
     if (queued >= input.queuedLimit) {
       throw quotaExceeded('queued_commands_per_dongle', input.queuedLimit, `This dongle already has ${queued} queued commands; wait for them to be delivered or cancel some.`);
     }
@@ -168,7 +168,7 @@ const CANCEL_BY_JOB_SQL = cancelQueuedSql('job_id = $1::uuid');
 export async function cancelQueued(
   db: Db,
   which: { dongleIds: string[] } | { jobId: string },
-  audit: { actor: Actor; reason: CancelReason; context?: RequestContext; organizationId?: string },
+  audit: { actor: Actor; reason: CancelReason; context?: RequestContext },
 ): Promise<CancelledCommand[]> {
   if ('dongleIds' in which && which.dongleIds.length === 0) return [];
   const [statement, target] = 'jobId' in which ? [CANCEL_BY_JOB_SQL, which.jobId] : [CANCEL_BY_DONGLES_SQL, which.dongleIds];
@@ -183,7 +183,8 @@ export async function cancelQueued(
       targetId: row.id,
       details: { dongleId: row.dongle_id, type: row.type, reason: audit.reason, ...jobId },
       context: audit.context,
-      ...(audit.organizationId ? { organizationId: audit.organizationId } : {}),
+      // The command's organization, whoever cancels (an admin's force-release, the claim lapse).
+      organizationId: row.organization_id,
     })),
   );
   for (const row of cancelled) fleetCounters.commandsFinished.inc({ type: row.type, status: 'CANCELLED' });

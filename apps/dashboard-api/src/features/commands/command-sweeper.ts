@@ -6,8 +6,9 @@
 // Safe on several instances at once: each batch is one UPDATE over rows it locks with SKIP
 // LOCKED, guarded by the status it changes (and the overdue condition), so two sweepers (or a
 // sweeper and a request) never both apply a transition. Every changed command gets its own
-// audit row (targetType 'command', targetId its id, details {dongleId}), so a command's audit
-// trail is complete whoever applied the timer. The statements are in commands.sql.ts.
+// audit row (targetType 'command', targetId its id, details {dongleId}, in the command's
+// organization), so a command's audit trail is complete whoever applied the timer. The
+// statements are in commands.sql.ts.
 import { inPgTransaction, run, type Database, type Db, type Statement } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -19,7 +20,7 @@ import { EXPIRE_BATCH, EXPIRE_ONE, SWEEP_BATCH, TIME_OUT_BATCH, TIME_OUT_ONE, ty
 async function transition<P extends [] | [string]>(db: Db, stmt: Statement<P, TransitionRow>, params: P, action: 'command.expire' | 'command.timeout'): Promise<string[]> {
   const rows = await run(db, stmt, params);
   for (const row of rows) {
-    await recordAudit(db, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id } });
+    await recordAudit(db, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id }, organizationId: row.organization_id });
     fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   }
   // Events after the audit rows: the writer's per-organization lock is then held the shortest time.

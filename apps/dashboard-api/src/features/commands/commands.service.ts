@@ -16,7 +16,7 @@ import type { OrgScope } from '../organizations/org-scope.ts';
 import type { CreateCommandBody } from './command-payloads.ts';
 import { commandFromRow, enqueueCommand, type CommandRow } from './command-queue.ts';
 import { expireOverdue } from './command-sweeper.ts';
-import { canApply, statusTo } from './command-lifecycle.ts';
+import { canApply, overdueSql, statusTo } from './command-lifecycle.ts';
 
 export interface CommandServiceDeps {
   db: Database;
@@ -107,7 +107,7 @@ export function createCommandService(deps: CommandServiceDeps) {
     const userId = scope.userId;
     const outcome = await db.prisma.$transaction(async (tx) => {
       const [row] = await tx.$queryRaw<(CommandRow & { overdue: boolean })[]>`
-        SELECT c.*, c.expires_at <= now() AS overdue FROM commands c
+        SELECT c.*, ${Prisma.raw(overdueSql('expire', 'c'))} AS overdue FROM commands c
          WHERE c.id = ${commandId}::uuid AND ${visibleTo(scope.orgId)} FOR UPDATE OF c`;
       if (!row) return { kind: 'not_found' as const };
       if (!canApply('cancel', row.status)) return { kind: 'conflict' as const, status: row.status };

@@ -9,7 +9,7 @@ import { eventCtes } from '../../platform/events/event-writer.ts';
 import { COMMANDABLE_STATE_SQL, reportedRecentlySql } from '../dongles/dongle-state.ts';
 import { activeUserSql } from '../auth/user-status.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
-import { statusIs, statusTo } from './command-lifecycle.ts';
+import { overdueSql, statusIs, statusTo, timerRunningSql } from './command-lifecycle.ts';
 
 /** A `commands` row as `SELECT *` / `RETURNING *` gives it (Prisma's Command, snake_case). */
 export type CommandRow = TableRow<Command>;
@@ -41,7 +41,7 @@ WITH picked AS (
      AND d.ownership_state = ${COMMANDABLE_STATE_SQL}
      AND ${reportedRecentlySql('d')}
      AND ${statusIs('deliver', 'q.status')}
-     AND q.expires_at > now()
+     AND ${timerRunningSql('expire', 'q')}
      AND q.created_at >= d.owned_since
      AND EXISTS (SELECT 1 FROM agent_tokens t JOIN agents a ON a.id = t.agent_id JOIN users u ON u.id = a.user_id
                   WHERE t.id = $4 AND a.id = $1 AND a.organization_id = $2
@@ -75,12 +75,12 @@ export const RESULT = statement<[commandId: string, agentId: string, status: 'SU
 UPDATE commands
    SET status = $3::command_status, result = $4::jsonb, error = $5, completed_at = now(), updated_at = now()
  WHERE id = $1 AND agent_id = $2 AND ${statusIs('complete')}
-   AND delivered_at + make_interval(secs => timeout_seconds) > now()
+   AND ${timerRunningSql('time_out')}
 RETURNING *`);
 
 /** Why RESULT matched nothing: the command, locked, and whether its execution timeout has passed. */
 export const RESULT_REFUSED = statement<[commandId: string], CommandRow & { overdue: boolean }>(
-  `SELECT *, delivered_at + make_interval(secs => timeout_seconds) <= now() AS overdue FROM commands WHERE id = $1 FOR UPDATE`,
+  `SELECT *, ${overdueSql('time_out')} AS overdue FROM commands WHERE id = $1 FOR UPDATE`,
 );
 
 /** An APPLY_CAN_CONFIG success: applied_version only moves up, and never past the version that exists. */
@@ -96,22 +96,22 @@ export type TransitionRow = Pick<CommandRow, 'id' | 'dongle_id' | 'type' | 'orga
 const expireSql = (ids: string) => `
 UPDATE commands SET status = ${statusTo('expire')}, error = 'not picked up within its TTL', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
-   AND ${statusIs('expire')} AND expires_at <= now()
+   AND ${statusIs('expire')} AND ${overdueSql('expire')}
 RETURNING id, dongle_id, type, organization_id`;
 
 const timeOutSql = (ids: string) => `
 UPDATE commands SET status = ${statusTo('time_out')}, error = 'no result within the execution timeout', completed_at = now(), updated_at = now()
  WHERE id IN (${ids})
-   AND ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+   AND ${statusIs('time_out')} AND ${overdueSql('time_out')}
 RETURNING id, dongle_id, type, organization_id`;
 
 /** One sweeper batch of overdue QUEUED commands → EXPIRED. */
-export const EXPIRE_BATCH = statement<[], TransitionRow>(expireSql(`SELECT id FROM commands WHERE ${statusIs('expire')} AND expires_at <= now()
+export const EXPIRE_BATCH = statement<[], TransitionRow>(expireSql(`SELECT id FROM commands WHERE ${statusIs('expire')} AND ${overdueSql('expire')}
               ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`));
 
 /** One sweeper batch of overdue DELIVERED commands → TIMED_OUT. */
 export const TIME_OUT_BATCH = statement<[], TransitionRow>(timeOutSql(`SELECT id FROM commands
-               WHERE ${statusIs('time_out')} AND delivered_at + make_interval(secs => timeout_seconds) <= now()
+               WHERE ${statusIs('time_out')} AND ${overdueSql('time_out')}
                  AND delivered_at <= now() - interval '1 second'
                ORDER BY delivered_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`));
 

@@ -48,6 +48,8 @@ describe('claim lapse', () => {
 
   it('returns a claim pending past the timeout to UNCLAIMED, destroys its token and audits it; another operator can then claim it', async () => {
     const { squatter, deviceId } = await pendingClaimWithToken();
+    const claimedIn = (await dongleRow(deviceId)).organizationId;
+    expect(claimedIn).not.toBeNull();
     expect((await dongleRow(deviceId)).token).not.toBeNull();
     await backdate(deviceId, 16);
 
@@ -56,7 +58,8 @@ describe('claim lapse', () => {
     const row = await dongleRow(deviceId);
     expect(row).toMatchObject({ ownershipState: 'UNCLAIMED', ownerUserId: null, name: null, token: null });
     const audit = await app.db.prisma.auditLog.findFirstOrThrow({ where: { action: 'dongle.claim_lapse', targetId: row.id } });
-    expect(audit).toMatchObject({ actorType: 'system', result: 'success' });
+    // In the organization the claim was made in: its admins' audit log shows the lapse.
+    expect(audit).toMatchObject({ actorType: 'system', result: 'success', organizationId: claimedIn });
     expect(audit.details).toMatchObject({ deviceId, claimedBy: squatter.user.id, from: 'CLAIM_PENDING', to: 'UNCLAIMED' });
     // The squatter's view of it is gone; the real holder's agent reports it and claims it.
     expect((await squatter.agent.get(`/api/dongles/${row.id}`)).status).toBe(404);

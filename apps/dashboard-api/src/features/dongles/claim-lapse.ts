@@ -6,7 +6,7 @@
 // cancelled (the commands feature's cancel, handed in: ownership-end.ts), and the lapse is
 // audited — all in one transaction. Safe on several instances: rows are taken with SKIP LOCKED
 // and re-checked.
-import type { Database } from '../../platform/database.ts';
+import { sql, type Database } from '../../platform/database.ts';
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
@@ -36,7 +36,7 @@ export async function lapseStaleClaims(db: Database, cancelCommands: CancelComma
   let total = 0;
   for (;;) {
     const lapsed = await db.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRawUnsafe<Array<{ id: string; deviceId: string; ownerUserId: string; organizationId: string | null }>>(LAPSE_SQL, timeoutMs / 1000);
+      const rows = await sql<{ id: string; deviceId: string; ownerUserId: string; organizationId: string | null }>(tx, LAPSE_SQL, [timeoutMs / 1000]);
       if (rows.length === 0) return rows;
       await tx.dongleToken.deleteMany({ where: { dongleId: { in: rows.map((r) => r.id) } } });
       await cancelCommands(tx, rows.map((r) => r.id), { actor: { type: 'system' }, reason: 'claim_lapsed' });
@@ -47,6 +47,7 @@ export async function lapseStaleClaims(db: Database, cancelCommands: CancelComma
           targetType: 'dongle',
           targetId: row.id,
           details: { deviceId: row.deviceId, claimedBy: row.ownerUserId, from: FROM, to: TO, timeoutSeconds: timeoutMs / 1000 },
+          organizationId: row.organizationId,
         });
       }
       await recordEvents(

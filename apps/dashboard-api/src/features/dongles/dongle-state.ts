@@ -25,6 +25,12 @@ export function assertTransition(transition: Transition, current: OwnershipState
   return rule.to;
 }
 
+/**
+ * Where the owner's agent may fetch the dongle's token: from the claim until the dongle is active
+ * (token_ack's from and to; a repeat once active is allowed, agents retry).
+ */
+export const TOKEN_EXCHANGE_STATES: readonly OwnershipState[] = [...TRANSITIONS.token_ack.from, TRANSITIONS.token_ack.to];
+
 const literal = (state: OwnershipState) => `'${state}'::ownership_state`;
 
 /** A transition's states as SQL literals (from the table, never from input): `IN (${from})`, `= ${to}`. */

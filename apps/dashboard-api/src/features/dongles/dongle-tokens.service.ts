@@ -10,7 +10,7 @@ import { recordAudit, type RequestContext } from '../../platform/audit/audit-wri
 import { recordEvent } from '../../platform/events/event-writer.ts';
 import type { AgentPrincipal } from '../auth/principal.ts';
 import { lockOrgDongle } from './dongle-lock.ts';
-import { assertTransition } from './dongle-state.ts';
+import { assertTransition, TOKEN_EXCHANGE_STATES, TRANSITIONS } from './dongle-state.ts';
 import { stripOwnership, type CancelCommands } from './ownership-end.ts';
 import { rowToSealed, sealedToRow } from './sealed-rows.ts';
 import { generateDongleToken, TokenDecryptError, UnknownKeyVersionError, type DongleTokenKeyRing } from './token-crypto.ts';
@@ -37,8 +37,8 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
     async exchange(agent: AgentPrincipal, deviceId: string, context: RequestContext): Promise<{ token: string }> {
       return prisma.$transaction(async (tx) => {
         const dongle = await lockOrgDongle(tx, agent.organizationId, { deviceId });
-        if (dongle.state !== 'CLAIM_PENDING' && dongle.state !== 'CLAIMED_ACTIVE') {
-          throw conflict('invalid_state', `The dongle is ${dongle.state}; the token exchange needs CLAIM_PENDING or CLAIMED_ACTIVE.`);
+        if (!TOKEN_EXCHANGE_STATES.includes(dongle.state)) {
+          throw conflict('invalid_state', `The dongle is ${dongle.state}; the token exchange needs ${TOKEN_EXCHANGE_STATES.join(' or ')}.`);
         }
         if (dongle.lastSeenAgentId !== agent.id || !dongle.reportedRecently) {
           throw conflict('dongle_not_reported', 'This agent has not reported the dongle in the last 5 minutes; send a heartbeat listing it first.');
@@ -66,7 +66,7 @@ export function createDongleTokensService(deps: { db: Database; keyRing: () => D
     async ackToken(agent: AgentPrincipal, deviceId: string, context: RequestContext) {
       return prisma.$transaction(async (tx) => {
         const dongle = await lockOrgDongle(tx, agent.organizationId, { deviceId });
-        if (dongle.state === 'CLAIMED_ACTIVE') return { deviceId, state: dongle.state };
+        if (dongle.state === TRANSITIONS.token_ack.to) return { deviceId, state: dongle.state };
         const to = assertTransition('token_ack', dongle.state);
         const token = await tx.dongleToken.findUnique({ where: { dongleId: dongle.id }, select: { id: true } });
         if (!token) throw conflict('token_not_exchanged', 'The dongle has no token yet; exchange it first.');

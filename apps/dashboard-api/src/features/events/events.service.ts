@@ -2,7 +2,7 @@
 // ids only grow) and the checks an open stream repeats (is the caller still allowed in?).
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { encodeCursor } from '../../platform/pagination.ts';
+import { pageFrom, type Page } from '../../platform/pagination.ts';
 import type { EventRow } from './event-hub.ts';
 import type { EventListQuery, EventView } from './events.schemas.ts';
 import { activeUserSql } from '../auth/user-status.ts';
@@ -18,7 +18,7 @@ export const presentEvent = (row: EventRow): EventView => ({
 export function createEventsService(deps: { db: Database }) {
   const { db } = deps;
   return {
-    async list(orgId: string, query: EventListQuery): Promise<{ items: EventView[]; nextCursor: string | null }> {
+    async list(orgId: string, query: EventListQuery): Promise<Page<EventView>> {
       const filters = [Prisma.sql`organization_id = ${orgId}::uuid`];
       if (query.cursor) filters.push(Prisma.sql`id < ${query.cursor}::bigint`);
       if (query.type) filters.push(Prisma.sql`type = ANY (${query.type}::text[])`);
@@ -29,8 +29,7 @@ export function createEventsService(deps: { db: Database }) {
                subject_id AS "subjectId", data, created_at AS "createdAt"
           FROM events WHERE ${Prisma.join(filters, ' AND ')}
          ORDER BY events.id DESC LIMIT ${query.limit + 1}`);
-      const page = rows.slice(0, query.limit);
-      return { items: page.map(presentEvent), nextCursor: rows.length > query.limit ? encodeCursor([page[page.length - 1]!.id]) : null };
+      return pageFrom(rows, query.limit, presentEvent, (row) => [row.id]);
     },
 
     /** Still a member, account active, and the session or API key still valid. */

@@ -3,7 +3,7 @@
 // execution's command is created in the same transaction that moves it PENDING → IN_PROGRESS, so
 // each is handed out once.
 import type { Dongle, JobExecution } from '../../generated/prisma/client.ts';
-import type { TableRow, Tx } from '../../platform/database.ts';
+import { sql, type TableRow, type Tx } from '../../platform/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { COMMANDABLE_STATE, reportedRecentlySql } from '../dongles/dongle-state.ts';
 import { executionEvents } from './job-events.ts';
@@ -25,14 +25,15 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
   let handedOut = 0;
   if (budget > 0) {
     const boundary = stageBoundary(job.rollout, job.current_stage, job.target_count);
-    const candidates = await tx.$queryRawUnsafe<Candidate[]>(
+    const candidates = await sql<Candidate>(
+      tx,
       `SELECT e.id, e.dongle_id, d.organization_id, d.ownership_state::text AS ownership_state, d.chip_family, d.board_revision, d.firmware_version
          FROM job_executions e JOIN dongles d ON d.id = e.dongle_id
         WHERE e.job_id = $1::uuid AND e.status = 'PENDING' AND e.seq < $2
           AND ${reportedRecentlySql('d')}
         ORDER BY e.seq LIMIT $3
         FOR UPDATE OF e SKIP LOCKED`,
-      job.id, boundary, budget,
+      [job.id, boundary, budget],
     );
     for (const candidate of candidates) {
       const skip = skipReason(job, candidate, image);

@@ -3,8 +3,8 @@
 // enough) within the timeout. A command that expired unpicked (the dongle went offline) was never
 // delivered: the execution goes back to PENDING and is handed out again when the dongle returns,
 // until the deadline; then it is TIMED_OUT like every execution still PENDING.
-import type { Tx } from '../../platform/database.ts';
-import { statusIs } from '../commands/command-lifecycle.ts';
+import { sql, type Tx } from '../../platform/database.ts';
+import { overdueSql, statusIs } from '../commands/command-lifecycle.ts';
 import { bulkExecutionEvent, executionEvents, type ExecutionChange } from './job-events.ts';
 import type { JobRow } from './job-row.ts';
 import { EXECUTION_OF_COMMAND } from './job-rules.ts';
@@ -12,7 +12,7 @@ import { EXECUTION_OF_COMMAND } from './job-rules.ts';
 const text = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const outcomes = Object.entries(EXECUTION_OF_COMMAND);
 /** Still QUEUED but past expires_at: as good as EXPIRED (the sweeper marks it so soon). */
-const overdueQueued = `(${statusIs('expire', 'c.status')} AND c.expires_at <= now())`;
+const overdueQueued = `(${statusIs('expire', 'c.status')} AND ${overdueSql('expire', 'c')})`;
 
 // $1 firmware job, $2 the image's version, $3 the execution timeout (s), $4 the job.
 const RECONCILE_SQL = `
@@ -53,7 +53,7 @@ UPDATE job_executions e
 RETURNING e.id::text AS id, e.dongle_id::text AS dongle_id, e.status::text AS status, e.reason`;
 
 export async function reconcile(tx: Tx, job: JobRow, targetVersion: string | null): Promise<void> {
-  const changed = await tx.$queryRawUnsafe<ExecutionChange[]>(RECONCILE_SQL, job.operation === 'FIRMWARE_UPDATE', targetVersion, job.execution_timeout_seconds, job.id);
+  const changed = await sql<ExecutionChange>(tx, RECONCILE_SQL, [job.operation === 'FIRMWARE_UPDATE', targetVersion, job.execution_timeout_seconds, job.id]);
   await executionEvents(tx, job, changed);
 }
 

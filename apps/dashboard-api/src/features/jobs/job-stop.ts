@@ -19,7 +19,7 @@ export async function stopJob(
 ): Promise<void> {
   await tx.$executeRaw`UPDATE jobs SET status = ${status}::job_status, status_reason = ${reason}, updated_at = now() WHERE id = ${job.id}::uuid`;
   const cause = status === 'ABORTED' ? 'job_aborted' : 'job_cancelled';
-  const cancelled = await cancelQueued(tx, { jobId: job.id }, { actor, reason: cause, context, organizationId: job.organization_id });
+  const cancelled = await cancelQueued(tx, { jobId: job.id }, { actor, reason: cause, context });
   // The cancelled commands' error text is their executions' reason (as reconcile would give them).
   const note = CANCEL_TEXT[cause];
   const pending = await tx.$executeRaw`

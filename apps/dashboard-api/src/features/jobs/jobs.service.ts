@@ -4,7 +4,7 @@
 // (job-scheduler.ts) does the rest.
 import { Prisma, type Job } from '../../generated/prisma/client.ts';
 import type { Database } from '../../platform/database.ts';
-import { encodeCursor, inIdOrder, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
+import { inIdOrder, pageFrom, pageIds, type ListQuery, type Page } from '../../platform/pagination.ts';
 import { AppError, conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { recordAudit, type RequestContext } from '../../platform/audit/audit-writer.ts';
 import type { OrgScope } from '../organizations/org-scope.ts';
@@ -111,11 +111,7 @@ export function createJobsService(deps: { db: Database }) {
       orderBy: { seq: 'asc' },
       take: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    return {
-      items: page.map(presentExecution),
-      nextCursor: rows.length > query.limit ? encodeCursor([String(page.at(-1)!.seq)]) : null,
-    };
+    return pageFrom(rows, query.limit, presentExecution, (row) => [String(row.seq)]);
   }
 
   /** Locks the organization's job (waits for a scheduler tick holding it) and applies `action`. */

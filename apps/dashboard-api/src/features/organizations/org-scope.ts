@@ -17,7 +17,7 @@ import { assertWithinLimits, clientIp, createRateLimit } from '../../platform/ra
 import { sha256Hex } from '../../platform/secrets.ts';
 import { recordAudit, requestContext } from '../../platform/audit/audit-writer.ts';
 import { effectiveRole, may, type Permission } from './policy.ts';
-import { isActiveUser } from '../auth/user-status.ts';
+import { accountSuspended, isActiveUser } from '../auth/user-status.ts';
 import { API_KEY, API_KEY_TOUCH, MEMBERSHIP } from './organizations.sql.ts';
 
 export interface OrgScope {
@@ -66,7 +66,7 @@ export function createOrgGuards(db: Database, config: Pick<Config, 'rateLimits'>
     const [key] = await run(db.pool, API_KEY, [sha256Hex(match[1]!)]);
     // Unknown, revoked, expired, or its user no longer a member: all the same 401.
     if (!key) return next(unauthorized('A valid API key is required.', 'invalid_api_key'));
-    if (!isActiveUser(key)) return next(forbidden('account_suspended', 'This account is suspended.'));
+    if (!isActiveUser(key)) return next(accountSuspended());
     assertWithinLimits([await perKey.hit(key.id)]);
     await run(db.pool, API_KEY_TOUCH, [key.id, clientIp(req)]);
     res.locals.user = { id: key.userId, email: key.email, role: key.userRole, status: key.status, emailVerifiedAt: key.emailVerifiedAt };

@@ -1,7 +1,7 @@
 // The one writer of the audit log. Callers pass the transaction of the change they audit (a
 // Prisma `tx` or a pg client: any `Db`), so the change and its row commit together or not at all.
 // Every row is built by auditRow(): details scrubbed, the user agent cut, the organization
-// resolved — whichever path writes it (recordAudit, or a statement that embeds AUDIT_INSERT).
+// resolved — whichever path writes it (recordAudit, recordAudits, or a statement that embeds auditValues(), login's CTE).
 import type { Request } from 'express';
 import { sql, type Db } from '../database.ts';
 import type { AuditAction, AuditDetails } from './audit-actions.ts';
