@@ -2,12 +2,13 @@
 // window, as for commands), within the rollout's rate (token bucket) and in-flight cap. Each
 // execution's command is created in the same transaction that moves it PENDING → IN_PROGRESS, so
 // each is handed out once.
-import type { Dongle, JobExecution } from '../../generated/prisma/client.ts';
+import { Prisma, type Dongle, type JobExecution } from '../../generated/prisma/client.ts';
 import { sql, type TableRow, type Tx } from '../../platform/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { COMMANDABLE_STATE, reportedRecentlySql } from '../dongles/dongle-state.ts';
 import { executionEvents } from './job-events.ts';
 import { enqueueFor, type FirmwareTarget } from './job-operations.ts';
+import { executionIs, executionTarget, executionTo } from './job-lifecycle.ts';
 import type { JobRow } from './job-row.ts';
 import { refill, stageBoundary, type ExecutionCounts } from './job-rules.ts';
 
@@ -29,7 +30,7 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
       tx,
       `SELECT e.id, e.dongle_id, d.organization_id, d.ownership_state::text AS ownership_state, d.chip_family, d.board_revision, d.firmware_version
          FROM job_executions e JOIN dongles d ON d.id = e.dongle_id
-        WHERE e.job_id = $1::uuid AND e.status = 'PENDING' AND e.seq < $2
+        WHERE e.job_id = $1::uuid AND ${executionIs('hand_out', 'e.status')} AND e.seq < $2
           AND ${reportedRecentlySql('d')}
         ORDER BY e.seq LIMIT $3
         FOR UPDATE OF e SKIP LOCKED`,
@@ -56,10 +57,10 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
         continue;
       }
       await tx.$executeRaw`
-        UPDATE job_executions SET status = 'IN_PROGRESS', command_id = ${commandId}::uuid, dispatched_at = now(),
+        UPDATE job_executions SET status = ${Prisma.raw(executionTo('hand_out'))}, command_id = ${commandId}::uuid, dispatched_at = now(),
                from_version = ${candidate.firmware_version}, updated_at = now()
-         WHERE id = ${candidate.id}::uuid AND status = 'PENDING'`;
-      await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'IN_PROGRESS', reason: null }]);
+         WHERE id = ${candidate.id}::uuid AND ${Prisma.raw(executionIs('hand_out'))}`;
+      await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: executionTarget('hand_out'), reason: null }]);
       handedOut += 1;
     }
     credit -= handedOut;
@@ -69,8 +70,8 @@ export async function dispatch(tx: Tx, job: JobRow, counts: ExecutionCounts, ima
 }
 
 async function skipExecution(tx: Tx, job: JobRow, candidate: Candidate, reason: string): Promise<void> {
-  await tx.$executeRaw`UPDATE job_executions SET status = 'SKIPPED', reason = ${reason}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
-  await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: 'SKIPPED', reason }]);
+  await tx.$executeRaw`UPDATE job_executions SET status = ${Prisma.raw(executionTo('skip'))}, reason = ${reason}, finished_at = now(), updated_at = now() WHERE id = ${candidate.id}::uuid`;
+  await executionEvents(tx, job, [{ id: candidate.id, dongle_id: candidate.dongle_id, status: executionTarget('skip'), reason }]);
 }
 
 /** Why a candidate is not handed its execution (no longer the organization's active dongle; firmware: other hardware, already at the version), or undefined. */

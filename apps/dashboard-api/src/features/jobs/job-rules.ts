@@ -2,7 +2,7 @@
 // hand-out token bucket, and what an execution becomes when its command finishes. The scheduler
 // feeds them counts and statuses from the database.
 import type { CommandStatus } from '../../generated/prisma/enums.ts';
-import type { AbortRule, ExecutionStatus, JobStatus, Rollout } from './jobs.schemas.ts';
+import type { AbortRule, ExecutionStatus, Rollout } from './jobs.schemas.ts';
 
 export type ExecutionCounts = Record<ExecutionStatus, number>;
 
@@ -64,20 +64,3 @@ export const EXECUTION_OF_COMMAND = {
   // Never delivered: it waits to be handed out again (until the deadline), not a second delivery.
   EXPIRED: { execution: 'PENDING', reason: null, commandError: false },
 } as const satisfies Partial<Record<CommandStatus, { execution: ExecutionStatus; reason: string | null; commandError: boolean }>>;
-
-/**
- * The job's state machine (doc/jobs.md, States): the states each transition leaves from. A
- * member's pause, resume and cancel check it on the locked job row (else 409 invalid_job_state);
- * the scheduler applies the others only from the state it found the job in.
- */
-export const JOB_TRANSITIONS = {
-  start: { from: ['SCHEDULED'], by: 'the scheduler at startAt' },
-  pause: { from: ['SCHEDULED', 'IN_PROGRESS'], by: 'a member; the stage gate below its success rate' },
-  resume: { from: ['PAUSED'], by: 'a member (to IN_PROGRESS, or SCHEDULED when it never started)' },
-  complete: { from: ['IN_PROGRESS'], by: 'the scheduler, once every execution finished' },
-  abort: { from: ['IN_PROGRESS'], by: 'the scheduler, when an abort rule is crossed' },
-  cancel: { from: ['SCHEDULED', 'IN_PROGRESS', 'PAUSED'], by: 'a member' },
-} as const satisfies Record<string, { from: readonly JobStatus[]; by: string }>;
-
-/** Whether `transition` applies to a job in `status`. */
-export const jobCanApply = (transition: keyof typeof JOB_TRANSITIONS, status: string): boolean => (JOB_TRANSITIONS[transition].from as readonly string[]).includes(status);

@@ -17,6 +17,7 @@ import { loadImage } from './job-operations.ts';
 import { reconcile, timeOutPending } from './job-reconcile.ts';
 import { countExecutions, lockUnfinishedJob, SYSTEM } from './job-row.ts';
 import { crossedAbortRule } from './job-rules.ts';
+import { JOB_TRANSITIONS, jobCanApply, jobIsFinal, jobTarget, RUNNING_JOB_STATUS } from './job-lifecycle.ts';
 import { advanceStages } from './job-stages.ts';
 import { startJob } from './job-start.ts';
 import { stopJob } from './job-stop.ts';
@@ -32,26 +33,26 @@ export interface TickResult {
 export async function tickJob(tx: Tx, jobId: string): Promise<{ locked: boolean; handedOut: number }> {
   const job = await lockUnfinishedJob(tx, jobId);
   if (!job) return { locked: false, handedOut: 0 };
-  if (job.status === 'SCHEDULED') {
+  if (jobCanApply('start', job.status)) {
     await startJob(tx, job);
     return { locked: true, handedOut: 0 };
   }
   const image = await loadImage(tx, job.firmware_image_id);
   await reconcile(tx, job, image?.version ?? null);
   let handedOut = 0;
-  if (job.status === 'IN_PROGRESS') {
+  if (job.status === RUNNING_JOB_STATUS) {
     if (job.past_deadline) await timeOutPending(tx, job);
     const counts = await countExecutions(tx, job.id);
     const crossed = crossedAbortRule(job.abort_rules, counts);
     if (crossed) {
-      await stopJob(tx, job, 'ABORTED', crossed.reason, SYSTEM);
-      job.status = 'ABORTED';
+      await stopJob(tx, job, 'abort', crossed.reason, SYSTEM);
+      job.status = jobTarget('abort');
     } else {
       await advanceStages(tx, job, counts);
-      if (job.status === 'IN_PROGRESS') handedOut = await dispatch(tx, job, counts, image);
+      if (job.status === RUNNING_JOB_STATUS) handedOut = await dispatch(tx, job, counts, image);
     }
   }
-  if (job.status === 'COMPLETED' || job.status === 'ABORTED' || job.status === 'CANCELLED') {
+  if (jobIsFinal(job.status)) {
     const inFlight = (await countExecutions(tx, job.id)).IN_PROGRESS;
     if (inFlight === 0) await tx.$executeRaw`UPDATE jobs SET finished_at = now(), updated_at = now() WHERE id = ${job.id}::uuid`;
   }
@@ -61,7 +62,7 @@ export async function tickJob(tx: Tx, jobId: string): Promise<{ locked: boolean;
 /** One pass over every unfinished job (each in its own transaction). */
 export async function runSchedulerTick(db: Database): Promise<TickResult> {
   const due = await db.prisma.$queryRaw<{ id: string }[]>`
-    SELECT id FROM jobs WHERE finished_at IS NULL AND (status <> 'SCHEDULED' OR start_at <= now()) ORDER BY created_at LIMIT 100`;
+    SELECT id FROM jobs WHERE finished_at IS NULL AND (status <> ${JOB_TRANSITIONS.start.from[0]}::job_status OR start_at <= now()) ORDER BY created_at LIMIT 100`;
   let jobs = 0;
   let handedOut = 0;
   const failed: Array<{ jobId: string; error: string }> = [];

@@ -1,13 +1,15 @@
 // A due SCHEDULED job starts: its targets are resolved now into job_executions (seq = hand-out
 // order) and kept; firmware targets whose reported hardware does not match are SKIPPED at once.
+import { Prisma } from '../../generated/prisma/client.ts';
 import type { Tx } from '../../platform/database.ts';
 import { recordAudit } from '../../platform/audit/audit-writer.ts';
 import { selectorSql } from '../dongles/tag-selector.ts';
 import { bulkExecutionEvent, jobEvent } from './job-events.ts';
+import { executionTarget, executionTo, jobTarget } from './job-lifecycle.ts';
 import { SYSTEM, type JobRow } from './job-row.ts';
 import { creditCap } from './job-rules.ts';
 
-/** SCHEDULED → IN_PROGRESS: the target list is resolved now and kept as the executions. */
+/** start (SCHEDULED → IN_PROGRESS; start_empty → COMPLETED when nothing matched): the target list is resolved now and kept as the executions. */
 export async function startJob(tx: Tx, job: JobRow): Promise<void> {
   let inserted: number;
   if (job.spec.dongleIds) {
@@ -32,7 +34,7 @@ export async function startJob(tx: Tx, job: JobRow): Promise<void> {
   if (job.operation === 'FIRMWARE_UPDATE') {
     // Known mismatches are skipped at once; unreported hardware is checked again at hand-out.
     skipped = await tx.$executeRaw`
-      UPDATE job_executions e SET status = 'SKIPPED', finished_at = now(), updated_at = now(),
+      UPDATE job_executions e SET status = ${Prisma.raw(executionTo('skip'))}, finished_at = now(), updated_at = now(),
              reason = 'reported hardware ' || coalesce(d.chip_family, '?') || '/' || coalesce(d.board_revision, '?') || ' does not match the image target ' || i.chip_family || '/' || i.board_revision
         FROM dongles d, firmware_images i
        WHERE e.job_id = ${job.id}::uuid AND d.id = e.dongle_id AND i.id = ${job.firmware_image_id}::uuid
@@ -40,12 +42,12 @@ export async function startJob(tx: Tx, job: JobRow): Promise<void> {
   }
   const done = inserted === 0;
   await tx.$executeRaw`
-    UPDATE jobs SET status = ${done ? 'COMPLETED' : 'IN_PROGRESS'}::job_status, target_count = ${inserted}, started_at = now(),
+    UPDATE jobs SET status = ${jobTarget(done ? 'start_empty' : 'start')}::job_status, target_count = ${inserted}, started_at = now(),
            status_reason = ${done ? 'no dongle matched the targets' : null}, finished_at = ${done ? new Date() : null},
            dispatch_credit = ${Math.min(creditCap(job.rollout.maxPerMinute), job.rollout.maxPerMinute / 60)}, last_dispatch_at = now(), updated_at = now()
      WHERE id = ${job.id}::uuid`;
   await jobEvent(tx, job, 'job.started', { targetCount: inserted });
-  await bulkExecutionEvent(tx, job, 'SKIPPED', skipped, 'reported hardware does not match the image target');
+  await bulkExecutionEvent(tx, job, executionTarget('skip'), skipped, 'reported hardware does not match the image target');
   if (done) await jobEvent(tx, job, 'job.completed', { reason: 'no dongle matched the targets' });
   await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.start', targetType: 'job', targetId: job.id, details: { targetCount: inserted } });
   if (done) await recordAudit(tx, { organizationId: job.organization_id, actor: SYSTEM, action: 'job.complete', targetType: 'job', targetId: job.id, details: { reason: 'no dongle matched the targets' } });

@@ -12,7 +12,8 @@ import { toStored } from '../can-config/can-config.service.ts';
 import { jobEvent } from './job-events.ts';
 import { countExecutions, type JobSpec } from './job-row.ts';
 import { stopJob } from './job-stop.ts';
-import { emptyCounts, jobCanApply } from './job-rules.ts';
+import { jobCanApply, jobTarget } from './job-lifecycle.ts';
+import { emptyCounts } from './job-rules.ts';
 import { present, presentExecution } from './jobs.presenter.ts';
 import type { CreateJobBody, ExecutionStatus, ExecutionsQuery, ExecutionView, JobView } from './jobs.schemas.ts';
 
@@ -122,12 +123,14 @@ export function createJobsService(deps: { db: Database }) {
       if (!job) throw notFound('Job');
       const actor = { type: 'user', id: scope.userId } as const;
       const refuse = () => conflict('invalid_job_state', `A ${job.status} job cannot be ${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}.`);
-      if (!jobCanApply(action, job.status)) throw refuse();
-      if (action === 'cancel') {
-        await stopJob(tx, { id, organization_id: job.organization_id }, 'CANCELLED', 'cancelled by a member', actor, context);
+      // A job paused before it started goes back to waiting for its startAt.
+      const transition = action === 'resume' && !job.started_at ? 'resume_unstarted' : action;
+      if (!jobCanApply(transition, job.status)) throw refuse();
+      if (transition === 'cancel') {
+        await stopJob(tx, { id, organization_id: job.organization_id }, 'cancel', 'cancelled by a member', actor, context);
         return;
       }
-      const to = action === 'pause' ? 'PAUSED' : job.started_at ? 'IN_PROGRESS' : 'SCHEDULED';
+      const to = jobTarget(transition);
       // A resumed job earns hand-out credit from now, not for the time it was paused.
       await tx.$executeRaw`
         UPDATE jobs SET status = ${to}::job_status, status_reason = ${action === 'pause' ? 'paused by a member' : null},
