@@ -169,6 +169,31 @@ describe('jobs', () => {
     for (const action of ['pause', 'resume', 'cancel']) await refused(action);
   });
 
+  it('pauses a started job and resumes it to IN_PROGRESS; a job no dongle matches completes at start and refuses every member action (409)', async () => {
+    // A dongle nobody reported lately: its execution waits PENDING, so the job stays IN_PROGRESS.
+    const owner = await createOperator(app);
+    const offline = await activeDongle(app, owner);
+    await app.db.prisma.dongle.update({ where: { id: offline.id }, data: { lastSeenAt: new Date(Date.now() - 3_600_000) } });
+    const act = (jobId: string, action: string) => owner.agent.post(`/api/jobs/${jobId}/${action}`).set(csrf(owner));
+    const started = await owner.agent.post('/api/jobs').set(csrf(owner)).send({ operation: { type: 'COMMAND', command: { type: 'PING' } }, targets: { dongleIds: [offline.id] } });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    await waitForJob(owner, started.body.id, (j) => j.status === 'IN_PROGRESS' && j.progress.PENDING === 1);
+    expect((await act(started.body.id, 'pause')).body).toMatchObject({ status: 'PAUSED', statusReason: 'paused by a member' });
+    expect((await act(started.body.id, 'resume')).body.status).toBe('IN_PROGRESS'); // it had started
+    expect((await act(started.body.id, 'cancel')).body.status).toBe('CANCELLED');
+
+    const empty = await owner.agent.post('/api/jobs').set(csrf(owner)).send({ operation: { type: 'COMMAND', command: { type: 'PING' } }, targets: { selector: `run=${run}-none` } });
+    expect(empty.status, JSON.stringify(empty.body)).toBe(201);
+    const done = await waitForJob(owner, empty.body.id, (j) => j.status === 'COMPLETED');
+    expect(done).toMatchObject({ statusReason: 'no dongle matched the targets', targetCount: 0 });
+    expect((await owner.agent.get(`/api/jobs/${empty.body.id}`)).body.finishedAt).not.toBeNull();
+    for (const action of ['pause', 'resume', 'cancel']) {
+      const res = await act(empty.body.id, action);
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error.code).toBe('invalid_job_state');
+    }
+  });
+
   it('refuses invalid rollouts, a malformed selector and requireSigned on a non-firmware job with 422 naming the field', async () => {
     const bad = async (body: object, path: string) => {
       const res = await operator.agent.post('/api/jobs').set(csrf(operator)).send(body);
