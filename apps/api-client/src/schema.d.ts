@@ -4646,7 +4646,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description SCHEDULED */
+            /** @description The job, SCHEDULED: the scheduler starts it at startAt (at once when none) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -7207,7 +7207,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description SCHEDULED */
+            /** @description The job, SCHEDULED: the scheduler starts it at startAt (at once when none) */
             201: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
-// One pg pool shared by Prisma (through @prisma/adapter-pg) and by the few components that
-// need raw pg (the session store, LISTEN/NOTIFY). The pool has an error listener and explicit
-// timeouts so a lost database gives fast failures, and reconnects by itself when it returns.
+// One pg pool shared by Prisma (through @prisma/adapter-pg) and by raw pg: the hot statements of
+// the `<feature>.sql.ts` files, the session store, the workers, LISTEN/NOTIFY. The data-access
+// rule (which to use when) is below and in doc/architecture.md. The pool has an error listener
+// and explicit timeouts so a lost database gives fast failures, and reconnects by itself.
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { Prisma, PrismaClient } from '../generated/prisma/client.ts';

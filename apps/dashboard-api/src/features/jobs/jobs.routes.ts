@@ -31,7 +31,7 @@ export function mountJobRoutes(api: ApiRouter, deps: { jobs: JobsService }) {
       auth: 'verified',
       permission: 'fleet.operate',
       body: createJobBody,
-      responses: { 201: { description: 'SCHEDULED', schema: jobView }, 404: { description: 'A dongle or image not in the organization' }, 422: { description: 'Invalid body or selector; image_not_signed' } },
+      responses: { 201: { description: 'The job, SCHEDULED: the scheduler starts it at startAt (at once when none)', schema: jobView }, 404: { description: 'A dongle or image not in the organization' }, 422: { description: 'Invalid body or selector; image_not_signed' } },
     },
     async (req, res) => {
       res.status(201).json(await jobs.create(currentScope(res), res.locals.body, requestContext(req)));
