@@ -190,6 +190,14 @@ describe('a backend terminated mid-request', () => {
   });
 });
 
+/** A request caught by the restart: 503 database_unavailable with Retry-After, or (it committed first) `committed`. */
+function expectOutage(res: { status: number; headers: Record<string, string>; body: { error?: { code: string } } }, committed: number) {
+  if (res.status === committed) return;
+  expect(res.status).toBe(503);
+  expect(res.headers['retry-after']).toBeDefined();
+  expect(res.body.error?.code).toBe('database_unavailable');
+}
+
 describe('a real restart of PostgreSQL', () => {
   it('fails the requests holding connections with 503, stays alive, and then serves them again, with no duplicate', { timeout: 240_000 }, async () => {
     const fleet = await createFleet(app, { dongles: 2 });
@@ -211,18 +219,22 @@ describe('a real restart of PostgreSQL', () => {
     await database!.stop();
     database = undefined;
     const [resultRes, createdRes] = await Promise.all([result, created]);
-    expect(resultRes.status).toBe(503);
-    expect(resultRes.headers['retry-after']).toBeDefined();
-    expect(createdRes.status).toBe(503);
-    expect(createdRes.body.error.code).toBe('database_unavailable');
+    // A fast shutdown signals the backends one at a time. On a busy machine the lock holder can
+    // die before the waiting request's backend is signalled, and that request then commits
+    // (seen once in CI on Node 20): its answer is then a success, and the retries below must
+    // replay it rather than do it twice. Every other outcome is the 503 of an outage.
+    expectOutage(resultRes, 200);
+    expectOutage(createdRes, 201);
 
     await startDatabase();
     expect(crashes).toEqual([]);
     expect((await app.http.get('/readyz')).status).toBe(200);
     const retriedResult = await postResult(app, fleet.agent.authorization, commandId, { status: 'FAILED', error: 'bus off' });
     expect(retriedResult.status).toBe(200);
+    expect(retriedResult.body.status).toBe('FAILED');
     const retried = await retryUntilSettled(fleet, key, keyed);
     expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    if (createdRes.status === 201) expect(retried.body.id).toBe(createdRes.body.id);
     expect(await app.db.prisma.command.count({ where: { dongleId: keyed } })).toBe(1);
     // The operator was not logged out by the restart either.
     expect((await app.http.get('/api/me/sessions').set('Cookie', operator.cookie)).status).toBe(200);
