@@ -13,16 +13,18 @@ import { inPgTransaction, run, type Database, type Db, type Statement } from '..
 import { periodicWorker, type BackgroundWorker } from '../../platform/lifecycle.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { fleetCounters } from '../../platform/metrics.ts';
-import { recordAudit } from '../../platform/audit/audit-writer.ts';
+import { recordAudits } from '../../platform/audit/audit-writer.ts';
 import { recordEvents } from '../../platform/events/event-writer.ts';
 import { EXPIRE_BATCH, EXPIRE_ONE, SWEEP_BATCH, TIME_OUT_BATCH, TIME_OUT_ONE, type TransitionRow } from './commands.sql.ts';
 
 async function transition<P extends [] | [string]>(db: Db, stmt: Statement<P, TransitionRow>, params: P, action: 'command.expire' | 'command.timeout'): Promise<string[]> {
   const rows = await run(db, stmt, params);
-  for (const row of rows) {
-    await recordAudit(db, { actor: { type: 'system' }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id }, organizationId: row.organization_id });
-    fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
-  }
+  // One audit row per command, written as one statement per batch (recordAudits), not 500.
+  await recordAudits(
+    db,
+    rows.map((row) => ({ actor: { type: 'system' as const }, action, targetType: 'command', targetId: row.id, details: { dongleId: row.dongle_id }, organizationId: row.organization_id })),
+  );
+  for (const row of rows) fleetCounters.commandsFinished.inc({ type: row.type, status: action === 'command.expire' ? 'EXPIRED' : 'TIMED_OUT' });
   // Events after the audit rows: the writer's per-organization lock is then held the shortest time.
   const type = action === 'command.expire' ? 'command.expired' : 'command.timed_out';
   await recordEvents(db, rows.map((row) => ({ organizationId: row.organization_id, type, subjectId: row.id, data: { dongleId: row.dongle_id } })));
@@ -52,7 +54,7 @@ interface SweepResult {
 
 /**
  * One full sweep (every overdue command, in batches of one transaction each, on pg: a batch
- * writes up to 500 audit rows).
+ * writes up to 500 audit rows, in one statement).
  */
 async function sweepCommands(db: Database): Promise<SweepResult> {
   const result: SweepResult = { expired: 0, timedOut: 0 };
