@@ -9,7 +9,7 @@ import type { AbortRule, Rollout } from './jobs.schemas.ts';
 /** The actor of everything the scheduler does on its own. */
 export const SYSTEM = { type: 'system' } as const;
 
-/** The jobs row (its JSON columns typed), with two values computed by the database clock. */
+/** The jobs row (its JSON columns typed), with three values computed by the database clock. */
 export type JobRow = Pick<
   TableRow<Job>,
   'id' | 'organization_id' | 'created_by_user_id' | 'operation' | 'firmware_image_id' | 'selector' | 'execution_timeout_seconds' | 'status' | 'current_stage' | 'target_count' | 'dispatch_credit'
@@ -20,6 +20,8 @@ export type JobRow = Pick<
   /** Seconds since last_dispatch_at. */
   elapsed: number;
   past_deadline: boolean;
+  /** start_at has come (the job was due when locked, not only when the tick listed it). */
+  start_due: boolean;
 };
 
 export interface JobSpec {
@@ -34,7 +36,8 @@ export async function lockUnfinishedJob(tx: Tx, jobId: string): Promise<JobRow |
   const [job] = await tx.$queryRaw<JobRow[]>`
     SELECT id, organization_id, created_by_user_id, operation::text AS operation, spec, firmware_image_id, selector, rollout, abort_rules, execution_timeout_seconds,
            status::text AS status, current_stage, target_count, dispatch_credit,
-           extract(epoch FROM now() - coalesce(last_dispatch_at, now()))::float8 AS elapsed, deadline <= now() AS past_deadline
+           extract(epoch FROM now() - coalesce(last_dispatch_at, now()))::float8 AS elapsed, deadline <= now() AS past_deadline,
+           start_at <= now() AS start_due
       FROM jobs WHERE id = ${jobId}::uuid AND finished_at IS NULL
        FOR UPDATE SKIP LOCKED`;
   return job;

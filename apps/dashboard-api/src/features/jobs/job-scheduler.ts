@@ -34,7 +34,9 @@ export async function tickJob(tx: Tx, jobId: string): Promise<{ locked: boolean;
   const job = await lockUnfinishedJob(tx, jobId);
   if (!job) return { locked: false, handedOut: 0 };
   if (jobCanApply('start', job.status)) {
-    await startJob(tx, job);
+    // Checked on the locked row: a job listed while PAUSED and resumed before this lock is
+    // SCHEDULED again, and may still be waiting for its startAt.
+    if (job.start_due) await startJob(tx, job);
     return { locked: true, handedOut: 0 };
   }
   const image = await loadImage(tx, job.firmware_image_id);

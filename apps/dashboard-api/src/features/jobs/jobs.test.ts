@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDongle, createOperator, csrf, startFleetApp, type Operator } from '../../../test/support/fleet.ts';
 import { allExecutions, createFleet, uploadImage, waitForJob, type Fleet } from '../../../test/support/fleet-jobs.ts';
 import type { TestApp } from '../../../test/support/test-app.ts';
+import { tickJob } from './job-scheduler.ts';
 
 let app: TestApp;
 let operator: Operator;
@@ -167,6 +168,20 @@ describe('jobs', () => {
     expect((await act('resume')).body.status).toBe('SCHEDULED'); // never started
     expect((await act('cancel')).body.status).toBe('CANCELLED');
     for (const action of ['pause', 'resume', 'cancel']) await refused(action);
+  });
+
+  it('does not start a job before its startAt when it was resumed after a tick listed it as paused', async () => {
+    const job = await createJob({ operation: { type: 'COMMAND', command: { type: 'PING' } }, targets: { selector: `run=${run}` }, startAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const act = (action: string) => operator.agent.post(`/api/jobs/${job.id}/${action}`).set(csrf(operator));
+    expect((await act('pause')).body.status).toBe('PAUSED');
+    // A tick lists every unfinished job that is not SCHEDULED (this one, while PAUSED); the
+    // resume lands before that tick locks the row: the tick then finds it SCHEDULED.
+    expect((await act('resume')).body.status).toBe('SCHEDULED');
+    await app.db.prisma.$transaction((tx) => tickJob(tx, job.id));
+    const after = await operator.agent.get(`/api/jobs/${job.id}`);
+    expect(after.body.status).toBe('SCHEDULED');
+    expect(await app.db.prisma.jobExecution.count({ where: { jobId: job.id } })).toBe(0);
+    expect((await act('cancel')).body.status).toBe('CANCELLED');
   });
 
   it('pauses a started job and resumes it to IN_PROGRESS; a job no dongle matches completes at start and refuses every member action (409)', async () => {
